@@ -1,0 +1,176 @@
+package io.mailroot.core.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+
+/** Reads mailroot.yml into a {@link MailrootConfig}, applying IIS defaults and refusing what is out of range. */
+public final class ConfigLoader {
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Pattern HOST_PORT = Pattern.compile("(\\[[^]]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?");
+    private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+    private static final Duration SECOND = Duration.ofSeconds(1);
+
+    public static final String DEFAULT_VIRTUAL_SERVER = "Default SMTP Virtual Server";
+
+    private ConfigLoader() {
+    }
+
+    public static MailrootConfig load(Path file) {
+        try {
+            return parse(Files.readString(file), file.toAbsolutePath().getParent());
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** @param base the folder relative paths in the file are taken from */
+    public static MailrootConfig parse(String yaml, Path base) {
+        JsonNode root;
+        try {
+            root = yaml.isBlank() ? null : YAML.readTree(yaml);
+        } catch (IOException e) {
+            throw new ConfigException("configuration is not valid YAML: " + e.getMessage());
+        }
+        return read(root, base, d -> { });
+    }
+
+    /** Every setting with its IIS name, default and range, in the order the loader reads them. */
+    public static List<SettingDoc> documentation() {
+        List<SettingDoc> docs = new ArrayList<>();
+        read(null, Path.of("."), d -> {
+            if (docs.stream().noneMatch(x -> x.key().equals(d.key()))) {
+                docs.add(d);
+            }
+        });
+        return docs;
+    }
+
+    private static MailrootConfig read(JsonNode root, Path base, Consumer<SettingDoc> docs) {
+        ConfigNode n = new ConfigNode("", root, docs);
+        String fqdn = n.string("fqdn", "Advanced Delivery: Fully-qualified domain name", defaultHostName(), "a domain name");
+        n.check("fqdn", fqdn, f -> DOMAIN.matcher(f).matches(), "a domain name");
+        Path dataDir = base.resolve(n.string("dataDir", "(none: the queue folder)", "./data", "a folder path")).normalize();
+        Path mailroot = base.resolve(n.string("mailroot", "Mailroot folder (Pickup, Drop, Badmail)", "./mailroot", "a folder path")).normalize();
+        List<String> localDomains = n.strings("localDomains", "Domains (local, default domain)", List.of(fqdn, "localhost"), "domain names")
+                .stream().map(d -> d.toLowerCase(java.util.Locale.ROOT)).toList();
+        for (String d : localDomains) {
+            n.check("localDomains", d, x -> DOMAIN.matcher(x).matches(), "domain names");
+        }
+
+        ConfigNode k = n.child("kafka");
+        MailrootConfig.KafkaSettings kafka = new MailrootConfig.KafkaSettings(
+                k.string("bootstrap", "(none)", "embedded", "embedded, or host:port[,host:port...]"),
+                k.string("topicPrefix", "(none)", "mailroot.", "a topic name prefix"),
+                k.integer("partitions", "(none)", 6, 1, 10000, false),
+                k.integer("replicationFactor", "(none)", 1, 1, 32, false),
+                k.integer("embeddedPort", "(none)", 9092, 1, 65534, false));
+
+        ConfigNode dn = n.child("dns");
+        List<String> servers = dn.strings("servers", "(Windows DNS client)", List.of(), "host[:port] of resolvers; empty: the system resolver");
+        for (String s : servers) {
+            dn.check("servers", s, x -> HOST_PORT.matcher(x).matches(), "host[:port]");
+        }
+        MailrootConfig.DnsSettings dns = new MailrootConfig.DnsSettings(servers,
+                dn.duration("timeout", "(none)", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(5)));
+
+        JsonNode defaultServers = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode());
+        List<MailrootConfig.VirtualServer> virtualServers = new ArrayList<>();
+        for (ConfigNode v : n.children("virtualServers", defaultServers)) {
+            virtualServers.add(virtualServer(v));
+        }
+        List<String> names = virtualServers.stream().map(MailrootConfig.VirtualServer::name).toList();
+        if (names.stream().distinct().count() != names.size()) {
+            throw ConfigException.invalid("virtualServers[].name", names, "names that differ from one another");
+        }
+
+        MailrootConfig.Delivery delivery = delivery(n.child("delivery"));
+        n.rejectUnknown();
+        return new MailrootConfig(fqdn, dataDir, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery);
+    }
+
+    private static MailrootConfig.VirtualServer virtualServer(ConfigNode v) {
+        String name = v.string("name", "Virtual server name", DEFAULT_VIRTUAL_SERVER, "any text");
+        List<String> addresses = v.strings("addresses", "General: IP address", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
+        int port = v.integer("port", "Advanced: TCP port", 2525, 1, 65535, false);
+        Integer maxConnections = v.integer("maxConnections", "General: Limit number of connections to", null, 1, 1_000_000, true);
+        Duration timeout = v.duration("connectionTimeout", "General: Connection time-out", Duration.ofMinutes(10), SECOND, Duration.ofDays(1));
+        ConfigNode a = v.child("authentication");
+        MailrootConfig.Authentication auth = new MailrootConfig.Authentication(
+                a.bool("anonymous", "Authentication: Anonymous access", true),
+                a.bool("basic", "Authentication: Basic authentication", false),
+                a.bool("requireTls", "Authentication: Requires TLS encryption", false),
+                a.string("defaultDomain", "Authentication: Default domain", null, "a domain name, or null"));
+        ConfigNode cc = v.child("connectionControl");
+        MailrootConfig.ConnectionControl control = new MailrootConfig.ConnectionControl(
+                cc.strings("grant", "Connection control: Only the list below (granted)", List.of(), "addresses, CIDR subnets, domain names"),
+                cc.strings("deny", "Connection control: All except the list below (denied)", List.of(), "addresses, CIDR subnets, domain names"));
+        ConfigNode r = v.child("relay");
+        MailrootConfig.Relay relay = new MailrootConfig.Relay(
+                r.strings("allow", "Relay restrictions: Only the list below", List.of(), "addresses, CIDR subnets, domain names"),
+                r.bool("allowAuthenticated", "Relay restrictions: Allow all computers which successfully authenticate", true));
+        Integer size = v.integer("maxMessageSizeKb", "Messages: Limit message size to (KB)", 2048, 1, 65536, true);
+        Integer session = v.integer("maxSessionSizeKb", "Messages: Limit session size to (KB)", 10240, 1, 4_194_304, true);
+        Integer rcpts = v.integer("maxRecipientsPerMessage", "Messages: Limit number of recipients per message to", 100, 1, 100_000, true);
+        boolean rdns = v.bool("reverseDnsLookup", "Delivery > Advanced: Perform reverse DNS lookup on incoming messages", false);
+        ConfigNode l = v.child("logging");
+        MailrootConfig.Logging logging = new MailrootConfig.Logging(
+                l.bool("enabled", "General: Enable logging", true),
+                l.string("format", "General: Active log format", "w3c", "w3c, iis, ncsa, database"));
+        l.check("format", logging.format(), f -> List.of("w3c", "iis", "ncsa", "database").contains(f), "w3c, iis, ncsa, database");
+        return new MailrootConfig.VirtualServer(name, addresses, port, maxConnections, timeout, auth, control, relay,
+                size, session, rcpts, rdns, logging);
+    }
+
+    private static MailrootConfig.Delivery delivery(ConfigNode d) {
+        List<Duration> retries = d.durations("retryIntervals", "Delivery: First/Second/Third/Subsequent retry interval",
+                List.of(Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofMinutes(60), Duration.ofMinutes(240)),
+                SECOND, Duration.ofMinutes(9999));
+        Duration delay = d.duration("delayNotification", "Delivery: Outbound delay notification", Duration.ofHours(12), SECOND, Duration.ofDays(99));
+        Duration expire = d.duration("expirationTimeout", "Delivery: Outbound expiration timeout", Duration.ofDays(2), SECOND, Duration.ofDays(99));
+        ConfigNode l = d.child("local");
+        MailrootConfig.Local local = new MailrootConfig.Local(
+                l.duration("delayNotification", "Delivery: Local delay notification", Duration.ofHours(12), SECOND, Duration.ofDays(99)),
+                l.duration("expirationTimeout", "Delivery: Local expiration timeout", Duration.ofDays(2), SECOND, Duration.ofDays(99)));
+        int maxOut = d.integer("maxOutboundConnections", "Outbound connections: Limit number of connections to", 1000, 1, 100_000, false);
+        int perDomain = d.integer("maxConnectionsPerDomain", "Outbound connections: Limit number of connections per domain to", 100, 1, 100_000, false);
+        int perConn = d.integer("maxMessagesPerConnection", "Messages: Limit number of messages per connection to", 20, 1, 100_000, false);
+        int rcpts = d.integer("maxRecipientsPerMessage", "Messages: Limit number of recipients per message to (outbound)", 100, 1, 100_000, false);
+        Duration timeout = d.duration("outboundTimeout", "Outbound connections: Time-out", Duration.ofMinutes(10), SECOND, Duration.ofDays(1));
+        int port = d.integer("outboundPort", "Outbound connections: TCP port", 25, 1, 65535, false);
+        int hops = d.integer("maxHopCount", "Advanced Delivery: Maximum hop count", 15, 10, 256, false);
+        String masquerade = d.string("masqueradeDomain", "Advanced Delivery: Masquerade domain", null, "a domain name, or null");
+        d.check("masqueradeDomain", masquerade, x -> DOMAIN.matcher(x).matches(), "a domain name, or null");
+        String smartHost = d.string("smartHost", "Advanced Delivery: Smart host", null, "host[:port] or [address][:port], or null");
+        d.check("smartHost", smartHost, x -> HOST_PORT.matcher(x).matches(), "host[:port] or [address][:port], or null");
+        boolean direct = d.bool("attemptDirectBeforeSmartHost", "Advanced Delivery: Attempt direct delivery before sending to smart host", false);
+        var routes = d.stringMap("routeDomains", "Domains (remote): Forward all mail to smart host", "domain: host[:port]");
+        routes.forEach((dom, hop) -> d.check("routeDomains." + dom, hop, x -> HOST_PORT.matcher(x).matches(), "host[:port]"));
+        String ndr = d.string("ndrCopyTo", "Messages: Send copy of Non-Delivery Report to", null, "a mailbox address, or null");
+        d.check("ndrCopyTo", ndr, x -> x.matches("[^@\\s]+@[^@\\s]+"), "a mailbox address (local@domain), or null");
+        var lowered = new java.util.LinkedHashMap<String, String>();
+        routes.forEach((k, v) -> lowered.put(k.toLowerCase(java.util.Locale.ROOT), v));
+        return new MailrootConfig.Delivery(retries, delay, expire, local, maxOut, perDomain, perConn, rcpts, timeout,
+                port, hops, masquerade, smartHost, direct, java.util.Map.copyOf(lowered), ndr);
+    }
+
+    private static String defaultHostName() {
+        try {
+            String h = InetAddress.getLocalHost().getCanonicalHostName();
+            return DOMAIN.matcher(h).matches() ? h.toLowerCase(java.util.Locale.ROOT) : "localhost";
+        } catch (IOException e) {
+            return "localhost";
+        }
+    }
+}

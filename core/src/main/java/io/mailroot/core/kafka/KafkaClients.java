@@ -1,0 +1,69 @@
+package io.mailroot.core.kafka;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Makes the producers and consumers every role uses, with the settings that make "250 means queued" true:
+ * idempotent acks=all producers, read_committed consumers, no auto-commit.
+ */
+public record KafkaClients(String bootstrap, String groupPrefix) {
+
+    /** Largest record Mailroot writes; topics and the embedded broker are created to accept it. */
+    public static final int MAX_RECORD_BYTES = 64 * 1024 * 1024;
+
+    public Map<String, Object> producerConfig(String clientId) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        c.put(ProducerConfig.ACKS_CONFIG, "all");
+        c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // Concurrent SMTP sessions share one producer: a short linger lets their records go in one batch.
+        c.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+        c.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
+        c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        c.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD_BYTES + 1024 * 1024);
+        c.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 256L * 1024 * 1024);
+        c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
+        c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
+        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        return c;
+    }
+
+    public KafkaProducer<String, byte[]> producer(String clientId) {
+        return new KafkaProducer<>(producerConfig(clientId), new StringSerializer(), new ByteArraySerializer());
+    }
+
+    /** A producer for read-process-write transactions; the id must be stable per consumer instance. */
+    public KafkaProducer<String, byte[]> transactionalProducer(String transactionalId) {
+        Map<String, Object> c = producerConfig(transactionalId);
+        c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+        c.put(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, 60_000);
+        return new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    public Map<String, Object> consumerConfig(String group, String clientId) {
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, groupPrefix + group);
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+        return c;
+    }
+
+    public KafkaConsumer<String, byte[]> consumer(String group, String clientId) {
+        return new KafkaConsumer<>(consumerConfig(group, clientId), new StringDeserializer(), new ByteArrayDeserializer());
+    }
+}

@@ -1,0 +1,50 @@
+package io.mailroot.core.kafka;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The topic names of one Mailroot installation (see DESIGN.md, "Topics"). */
+public record Topics(String prefix, int retryLevels) {
+
+    public String inbound() {
+        return prefix + "inbound";
+    }
+
+    public String outbound() {
+        return prefix + "outbound";
+    }
+
+    /** Retry level {@code n}, from 1 to {@link #retryLevels()}. */
+    public String retry(int n) {
+        if (n < 1 || n > retryLevels) {
+            throw new IllegalArgumentException("retry level " + n + " outside 1.." + retryLevels);
+        }
+        return prefix + "retry." + n;
+    }
+
+    public String local() {
+        return prefix + "local";
+    }
+
+    public String dsn() {
+        return prefix + "dsn";
+    }
+
+    public String events() {
+        return prefix + "events";
+    }
+
+    public List<String> retries() {
+        List<String> names = new ArrayList<>();
+        for (int i = 1; i <= retryLevels; i++) {
+            names.add(retry(i));
+        }
+        return names;
+    }
+
+    public List<String> all() {
+        List<String> names = new ArrayList<>(List.of(inbound(), outbound(), local(), dsn(), events()));
+        names.addAll(retries());
+        return names;
+    }
+}

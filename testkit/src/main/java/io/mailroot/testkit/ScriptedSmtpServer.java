@@ -38,8 +38,17 @@ public final class ScriptedSmtpServer implements AutoCloseable {
     }
 
     public ScriptedSmtpServer(int port) {
+        this(InetAddress.getLoopbackAddress(), port);
+    }
+
+    /** Binds to one loopback address (127.0.0.2, ...) so several next hops can share the relay's outbound port. */
+    public ScriptedSmtpServer(String address, int port) throws java.net.UnknownHostException {
+        this(InetAddress.getByName(address), port);
+    }
+
+    private ScriptedSmtpServer(InetAddress address, int port) {
         server = SMTPServer.port(port)
-                .bindAddress(InetAddress.getLoopbackAddress())
+                .bindAddress(address)
                 .hostName("mx.test")
                 .messageHandlerFactory(this::handler)
                 .build();

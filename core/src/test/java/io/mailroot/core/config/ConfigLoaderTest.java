@@ -1,0 +1,109 @@
+package io.mailroot.core.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+
+    private static final Path BASE = Path.of("/srv/mailroot");
+
+    @Test
+    void anEmptyFileGivesTheIisDefaults() {
+        MailrootConfig c = ConfigLoader.parse("", BASE);
+        var v = c.virtualServers().get(0);
+        assertEquals("Default SMTP Virtual Server", v.name());
+        assertEquals(2525, v.port());
+        assertEquals(List.of("127.0.0.1"), v.addresses());
+        assertNull(v.maxConnections());
+        assertEquals(Duration.ofMinutes(10), v.connectionTimeout());
+        assertEquals(2048, v.maxMessageSizeKb());
+        assertEquals(10240, v.maxSessionSizeKb());
+        assertEquals(100, v.maxRecipientsPerMessage());
+        var d = c.delivery();
+        assertEquals(List.of(Duration.ofMinutes(15), Duration.ofMinutes(30), Duration.ofMinutes(60), Duration.ofMinutes(240)),
+                d.retryIntervals());
+        assertEquals(Duration.ofHours(12), d.delayNotification());
+        assertEquals(Duration.ofDays(2), d.expirationTimeout());
+        assertEquals(20, d.maxMessagesPerConnection());
+        assertEquals(1000, d.maxOutboundConnections());
+        assertEquals(100, d.maxConnectionsPerDomain());
+        assertEquals(15, d.maxHopCount());
+        assertEquals(25, d.outboundPort());
+        assertTrue(c.kafka().embedded());
+        assertEquals("mailroot.", c.kafka().topicPrefix());
+        assertEquals(BASE.resolve("data"), c.dataDir());
+        assertEquals(BASE.resolve("mailroot").resolve("Drop"), c.dropDir());
+    }
+
+    @Test
+    void valuesFromTheFileOverrideDefaults() {
+        MailrootConfig c = ConfigLoader.parse("""
+                fqdn: relay.example.com
+                localDomains: [Example.COM]
+                virtualServers:
+                  - name: Outside
+                    addresses: [0.0.0.0]
+                    port: 25
+                    maxConnections: 1000
+                    relay: { allow: [10.0.0.0/8] }
+                delivery:
+                  retryIntervals: [30s, 2m]
+                  smartHost: "smart.example.com:587"
+                  routeDomains: { Partner.Example: "mx.partner.example:2525" }
+                """, BASE);
+        assertEquals("relay.example.com", c.fqdn());
+        assertTrue(c.isLocal("example.com"));
+        assertEquals(1000, c.virtualServers().get(0).maxConnections());
+        assertEquals(List.of("10.0.0.0/8"), c.virtualServers().get(0).relay().allow());
+        assertEquals(List.of(Duration.ofSeconds(30), Duration.ofMinutes(2)), c.delivery().retryIntervals());
+        assertEquals("mx.partner.example:2525", c.delivery().routeDomains().get("partner.example"));
+    }
+
+    @Test
+    void anOutOfRangeValueNamesKeyValueAndRange() {
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("virtualServers:\n  - port: 70000\n", BASE));
+        assertEquals("configuration key 'virtualServers[0].port' has value '70000'; allowed: 1–65535", e.getMessage());
+    }
+
+    @Test
+    void aRetryIntervalBeyondIisRangeIsRefused() {
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("delivery:\n  retryIntervals: [15m, 10000m]\n", BASE));
+        assertTrue(e.getMessage().startsWith("configuration key 'delivery.retryIntervals[1]' has value '10000m'"), e.getMessage());
+        assertTrue(e.getMessage().contains("1s–9999m"), e.getMessage());
+    }
+
+    @Test
+    void aMalformedDurationIsRefused() {
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("delivery:\n  expirationTimeout: soon\n", BASE));
+        assertTrue(e.getMessage().contains("'delivery.expirationTimeout' has value 'soon'"), e.getMessage());
+    }
+
+    @Test
+    void anUnknownKeyIsATypoNotASilentDefault() {
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("delivery:\n  smarthost: x\n", BASE));
+        assertEquals("unknown configuration key 'delivery.smarthost'", e.getMessage());
+    }
+
+    @Test
+    void nullMeansNoLimitWhereAllowed() {
+        MailrootConfig c = ConfigLoader.parse("virtualServers:\n  - maxMessageSizeKb: null\n", BASE);
+        assertNull(c.virtualServers().get(0).maxMessageSizeKb());
+        var e = assertThrows(ConfigException.class, () -> ConfigLoader.parse("delivery:\n  outboundPort: null\n", BASE));
+        assertTrue(e.getMessage().contains("'delivery.outboundPort' has value 'null'"), e.getMessage());
+    }
+
+    @Test
+    void documentationListsEverySettingOnce() {
+        var docs = ConfigLoader.documentation();
+        assertTrue(docs.stream().anyMatch(d -> d.key().equals("virtualServers[].maxMessageSizeKb")
+                && d.defaultValue().equals("2048") && d.iisName().contains("Limit message size")));
+        assertEquals(docs.size(), docs.stream().map(SettingDoc::key).distinct().count());
+    }
+}

@@ -1,0 +1,18 @@
+package io.mailroot.ingress;
+
+import java.util.Optional;
+
+/**
+ * One rule consulted at RCPT TO. Policies run in order; the first that objects answers the client, so adding a
+ * rule never touches the protocol code.
+ */
+@FunctionalInterface
+public interface RecipientPolicy {
+
+    /**
+     * @param recipient the forward path without angle brackets
+     * @param accepted how many recipients this transaction has accepted so far
+     * @return the reply refusing the recipient, or empty to let the next policy decide
+     */
+    Optional<SmtpReply> check(Client client, String recipient, int accepted);
+}

@@ -1,0 +1,33 @@
+package io.mailroot.ingress;
+
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Predicate;
+
+/**
+ * IIS's relay restrictions: mail for a local domain is always welcome; mail for anywhere else only from an
+ * allowed address or an authenticated session. Decided at RCPT, never by bouncing later.
+ */
+public final class RelayPolicy implements RecipientPolicy {
+
+    private final Predicate<String> localDomain;
+    private final AddressList allowed;
+    private final boolean allowAuthenticated;
+
+    public RelayPolicy(Predicate<String> localDomain, AddressList allowed, boolean allowAuthenticated) {
+        this.localDomain = localDomain;
+        this.allowed = allowed;
+        this.allowAuthenticated = allowAuthenticated;
+    }
+
+    @Override
+    public Optional<SmtpReply> check(Client client, String recipient, int accepted) {
+        String domain = recipient.substring(recipient.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
+        if (localDomain.test(domain)
+                || allowed.contains(client.address())
+                || (allowAuthenticated && client.authenticated())) {
+            return Optional.empty();
+        }
+        return Optional.of(SmtpReply.of(550, "5.7.1 Unable to relay for <" + recipient + ">"));
+    }
+}

@@ -1,0 +1,83 @@
+package io.mailroot.launcher;
+
+import io.mailroot.broker.EmbeddedKafkaBroker;
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.TopicCreator;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.role.Role;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Mailroot process: the chosen roles, and the embedded broker when {@code kafka.bootstrap} is
+ * {@code embedded}. Creates the mailroot folders and the topics before any role starts.
+ */
+public final class MailrootNode implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(MailrootNode.class);
+
+    private final MailrootConfig config;
+    private final List<RoleName> roleNames;
+    private final String bootstrapOverride;
+    private final List<Role> running = new ArrayList<>();
+    private EmbeddedKafkaBroker broker;
+
+    /** @param bootstrapOverride a broker to use instead of the configured one (tests), or null */
+    public MailrootNode(MailrootConfig config, List<RoleName> roles, String bootstrapOverride) {
+        this.config = config;
+        this.roleNames = roles.stream().sorted(Comparator.comparingInt(Enum::ordinal)).distinct().toList();
+        this.bootstrapOverride = bootstrapOverride;
+    }
+
+    public synchronized void start() throws Exception {
+        for (var dir : List.of(config.pickupDir(), config.dropDir(), config.badmailDir(), config.dataDir())) {
+            Files.createDirectories(dir);
+        }
+        String bootstrap = bootstrapOverride;
+        if (bootstrap == null && config.kafka().embedded()) {
+            broker = new EmbeddedKafkaBroker(config.dataDir().resolve("kafka"), config.kafka().embeddedPort(),
+                    config.kafka().embeddedPort() + 1);
+            broker.start();
+            bootstrap = broker.bootstrap();
+        } else if (bootstrap == null) {
+            bootstrap = config.kafka().bootstrap();
+        }
+        Topics topics = new Topics(config.kafka().topicPrefix(), config.delivery().retryIntervals().size());
+        TopicCreator.ensure(bootstrap, topics, config.kafka().partitions(), (short) config.kafka().replicationFactor());
+        KafkaClients clients = new KafkaClients(bootstrap, config.kafka().topicPrefix());
+        try {
+            for (RoleName name : roleNames) {
+                Role role = name.create(config, clients, topics);
+                role.start();
+                running.add(role);
+                log.info("started {}", role.name());
+            }
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    /** Stops roles in the reverse order (ingress first, so nothing new comes in), then the broker. */
+    @Override
+    public synchronized void close() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            Role role = running.get(i);
+            try {
+                role.close();
+            } catch (RuntimeException e) {
+                log.warn("stopping {} failed", role.name(), e);
+            }
+        }
+        running.clear();
+        if (broker != null) {
+            broker.close();
+            broker = null;
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package io.mailroot.launcher;
+
+import io.mailroot.core.config.ConfigException;
+import io.mailroot.core.config.ConfigLoader;
+import io.mailroot.core.config.ConfigTable;
+import io.mailroot.core.config.MailrootConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+
+/** The {@code mailroot} command. */
+public final class Main {
+
+    private static final String USAGE = """
+            usage: mailroot start [--config FILE]            every role, beside an embedded Kafka broker
+                   mailroot run ROLE... [--config FILE]      chosen roles against kafka.bootstrap
+                   mailroot config                           print the configuration settings and defaults
+            roles: ingress, router, deliverer, retry, drop, ndr
+            Without --config, ./mailroot.yml is read when present; otherwise defaults apply.""";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            System.exit(run(args));
+        } catch (ConfigException e) {
+            System.err.println("mailroot: " + e.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static int run(String[] args) {
+        if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
+            System.out.println(USAGE);
+            return args.length == 0 ? 2 : 0;
+        }
+        List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
+        Path configFile = option(rest, "--config");
+        return switch (args[0]) {
+            case "start" -> {
+                if (!rest.isEmpty()) {
+                    throw new ConfigException("'mailroot start' takes no arguments besides --config FILE; got " + rest);
+                }
+                yield serve(load(configFile), RoleName.all());
+            }
+            case "run" -> {
+                if (rest.isEmpty()) {
+                    throw new ConfigException("'mailroot run' needs at least one role: ingress, router, deliverer, retry, drop, ndr");
+                }
+                yield serve(load(configFile), rest.stream().map(RoleName::parse).toList());
+            }
+            case "config" -> {
+                System.out.print(ConfigTable.markdown());
+                yield 0;
+            }
+            default -> {
+                System.err.println("mailroot: unknown command '" + args[0] + "'\n" + USAGE);
+                yield 2;
+            }
+        };
+    }
+
+    private static Path option(List<String> args, String name) {
+        int i = args.indexOf(name);
+        if (i < 0) {
+            return null;
+        }
+        if (i + 1 >= args.size()) {
+            throw new ConfigException(name + " needs a file name");
+        }
+        Path p = Path.of(args.get(i + 1));
+        args.remove(i + 1);
+        args.remove(i);
+        return p;
+    }
+
+    static MailrootConfig load(Path file) {
+        if (file != null) {
+            if (!Files.isRegularFile(file)) {
+                throw new ConfigException("configuration file " + file + " does not exist");
+            }
+            return ConfigLoader.load(file);
+        }
+        Path here = Path.of("mailroot.yml");
+        return Files.isRegularFile(here) ? ConfigLoader.load(here) : ConfigLoader.parse("", Path.of("").toAbsolutePath());
+    }
+
+    private static int serve(MailrootConfig config, List<RoleName> roles) {
+        long t0 = System.nanoTime();
+        MailrootNode node = new MailrootNode(config, roles, null);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "mailroot-stop"));
+        try {
+            node.start();
+        } catch (Exception e) {
+            System.err.println("mailroot: start failed: " + e);
+            return 1;
+        }
+        System.out.printf("mailroot: %s running (%d ms); SMTP on %s; Ctrl-C stops%n",
+                roles.stream().map(RoleName::cliName).toList(), (System.nanoTime() - t0) / 1_000_000,
+                config.virtualServers().stream().map(v -> v.addresses() + ":" + v.port()).toList());
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,64 @@
+package io.mailroot.router;
+
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.Envelope;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.NextHop;
+import io.mailroot.core.message.Recipient;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Turns one inbound message into the records it becomes: one for the local recipients, one per next hop, one for
+ * recipients that cannot be routed. The message bytes are shared by all of them and never changed.
+ */
+public final class MessageRouter {
+
+    private final RoutingRules rules;
+    private final Topics topics;
+    private final String masqueradeDomain;
+
+    public MessageRouter(RoutingRules rules, Topics topics, String masqueradeDomain) {
+        this.rules = rules;
+        this.topics = topics;
+        this.masqueradeDomain = masqueradeDomain;
+    }
+
+    public static MessageRouter from(MailrootConfig config, Topics topics) {
+        return new MessageRouter(RoutingRules.from(config), topics, config.delivery().masqueradeDomain());
+    }
+
+    public List<ProducerRecord<String, byte[]>> route(MailRecord mail) {
+        Envelope envelope = mail.envelope();
+        RoutingPlan plan = rules.plan(envelope);
+        List<ProducerRecord<String, byte[]>> out = new ArrayList<>(plan.remote().size() + 2);
+        if (!plan.local().isEmpty()) {
+            out.add(EnvelopeCodec.toRecord(topics.local(), plan.local().get(0).domain(),
+                    new MailRecord(envelope.withRecipients(plan.local()), mail.message())));
+        }
+        // Masquerading is for what the outside world sees; local mailboxes keep the real sender.
+        Envelope outgoing = envelope.withSender(masquerade(envelope.sender()));
+        for (Map.Entry<NextHop, List<Recipient>> group : plan.remote().entrySet()) {
+            Envelope e = outgoing.withNextHop(group.getKey()).withRecipients(group.getValue());
+            out.add(EnvelopeCodec.toRecord(topics.outbound(), group.getKey().key(), new MailRecord(e, mail.message())));
+        }
+        if (!plan.undeliverable().isEmpty()) {
+            out.add(EnvelopeCodec.toRecord(topics.dsn(), envelope.id(),
+                    new MailRecord(envelope.withRecipients(plan.undeliverable()), mail.message())));
+        }
+        return out;
+    }
+
+    /** IIS masquerade domain: the MAIL FROM domain is replaced; the null sender stays null so reports never loop. */
+    String masquerade(String sender) {
+        if (masqueradeDomain == null || sender.isEmpty()) {
+            return sender;
+        }
+        int at = sender.lastIndexOf('@');
+        return (at < 0 ? sender : sender.substring(0, at)) + "@" + masqueradeDomain;
+    }
+}

@@ -66,6 +66,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         p.put("share.coordinator.state.topic.replication.factor", "1");
         p.put("share.coordinator.state.topic.min.isr", "1");
         p.put("group.initial.rebalance.delay.ms", "0");
+        // KIP-848 groups learn of new assignments on heartbeat: a short interval lets roles start in under a second.
+        p.put("group.consumer.min.heartbeat.interval.ms", "100");
+        p.put("group.consumer.heartbeat.interval.ms", "500");
         p.put("auto.create.topics.enable", "false");
         p.put("num.partitions", "1");
         p.put("message.max.bytes", String.valueOf(KafkaClients.MAX_RECORD_BYTES + 1024 * 1024));

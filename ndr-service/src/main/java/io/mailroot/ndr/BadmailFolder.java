@@ -54,12 +54,17 @@ final class BadmailFolder {
 
     /** The {@code .bdr} text for a failure whose sender was null: what failed and why, for the administrator. */
     static String nullSenderReason(Envelope envelope) {
+        return reason("Not returned to the sender: the message came from the null sender <>, so it is itself a report"
+                + " or a bounce, and answering it could start a mail loop.", envelope);
+    }
+
+    /** A headline saying why the message is here, then the envelope and every recipient's outcome. */
+    static String reason(String headline, Envelope envelope) {
         StringBuilder s = new StringBuilder();
-        s.append("Not returned to the sender: the message came from the null sender <>, so it is itself a report or a"
-                + " bounce, and answering it could start a mail loop.\n\n");
+        s.append(headline).append("\n\n");
         s.append("Message id: ").append(envelope.id()).append('\n');
         s.append("Envelope id: ").append(envelope.envId() == null ? "(none)" : envelope.envId()).append('\n');
-        s.append("Sender: <>\n");
+        s.append("Sender: <").append(envelope.sender()).append(">\n");
         s.append("Received: ").append(envelope.receivedAt() == null ? "(unknown)" : envelope.receivedAt()).append('\n');
         s.append("Recipients:\n");
         for (Recipient r : envelope.recipients()) {

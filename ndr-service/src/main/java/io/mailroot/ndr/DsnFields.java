@@ -6,10 +6,12 @@ import io.mailroot.core.message.Recipient;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.InternetHeaders;
 import jakarta.mail.internet.MimeUtility;
+import java.io.ByteArrayInputStream;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
+import java.util.function.Function;
 import org.eclipse.angus.mail.dsn.DeliveryStatus;
 
 /** The machine-readable part of a report (RFC 3464 section 2): per-message fields, then one block per recipient. */
@@ -23,9 +25,9 @@ final class DsnFields {
      * @param retryUntil for delayed recipients, when Mailroot gives up; null when unknown
      */
     static DeliveryStatus of(String reportingMta, Envelope envelope, List<Recipient> recipients, Instant lastAttempt,
-                             java.util.function.Function<Recipient, Instant> retryUntil) throws MessagingException {
+                             Function<Recipient, Instant> retryUntil) throws MessagingException {
         DeliveryStatus status = new DeliveryStatus();
-        InternetHeaders message = new InternetHeaders();
+        InternetHeaders message = emptyHeaders();
         message.addHeader("Reporting-MTA", "dns; " + reportingMta);
         if (envelope.envId() != null) {
             message.addHeader("Original-Envelope-Id", ascii(envelope.envId()));
@@ -40,9 +42,21 @@ final class DsnFields {
         return status;
     }
 
+    /**
+     * Headers without the placeholders {@code new InternetHeaders()} starts with; one of them is "Status", which
+     * would put that field at the end of the block instead of after Action.
+     */
+    private static InternetHeaders emptyHeaders() {
+        try {
+            return new InternetHeaders(new ByteArrayInputStream(new byte[0]));
+        } catch (MessagingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static InternetHeaders recipient(Recipient r, Instant lastAttempt, Instant retryUntil) {
         Outcome o = r.outcome();
-        InternetHeaders h = new InternetHeaders();
+        InternetHeaders h = emptyHeaders();
         if (r.orcpt() != null) {
             h.addHeader("Original-Recipient", typed(r.orcpt(), "rfc822"));
         }
@@ -90,7 +104,7 @@ final class DsnFields {
         for (char c : s.toCharArray()) {
             b.append(c == '\r' || c == '\n' || c == '\t' ? ' ' : c >= 0x20 && c < 0x7f ? c : '?');
         }
-        return b.toString().trim();
+        return b.toString().trim().replaceAll(" {2,}", " ");
     }
 
     private static String fold(String name, String value) {

@@ -157,9 +157,7 @@ public final class NdrRole implements Role {
                 // An original Jakarta Mail cannot read must still not vanish: keep it where an administrator looks.
                 LOG.error("cannot build a report for message {}: {}", failed.envelope().id(), e.toString());
                 badmail.keep(badmailName(failed, record), failed.message(),
-                        "No report could be built for this message: " + e + "\n\n"
-                                + BadmailFolder.nullSenderReason(failed.envelope()).lines().skip(2)
-                                .reduce("", (a, b) -> a + b + "\n"));
+                        BadmailFolder.reason("No report could be built for this message: " + e, failed.envelope()));
                 continue;
             }
             for (DeliveryReport report : reports) {
@@ -169,7 +167,7 @@ public final class NdrRole implements Role {
         }
         producer.flush();
         for (Pending p : pending) {
-            p.await(this);
+            awaitAck(p);
         }
     }
 
@@ -224,23 +222,25 @@ public final class NdrRole implements Role {
         return id + "-" + record.partition() + "-" + record.offset();
     }
 
+    private void awaitAck(Pending p) throws IOException, InterruptedException {
+        try {
+            p.ack().get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RecordTooLargeException) {
+                // Retrying cannot help; keep the original where an administrator looks rather than lose it.
+                badmail.keep(badmailName(p.failed(), p.source()) + "-" + p.report().action().field(), p.failed().message(),
+                        BadmailFolder.reason("The " + p.report().action().field() + " report for this message is too"
+                                + " large to queue (" + p.report().mail().message().length + " bytes): "
+                                + e.getCause().getMessage(), p.failed().envelope()));
+                return;
+            }
+            throw new IOException("report " + p.report().id() + " for message " + p.failed().envelope().id()
+                    + " was not acknowledged: " + e.getCause(), e.getCause());
+        }
+    }
+
+    /** A report on its way to inbound, with the dsn record it answers. */
     private record Pending(ConsumerRecord<String, byte[]> source, MailRecord failed, DeliveryReport report,
                            Future<RecordMetadata> ack) {
-
-        void await(NdrRole role) throws IOException, InterruptedException {
-            try {
-                ack.get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof RecordTooLargeException) {
-                    // Retrying cannot help; keep the original so it is not lost with its report.
-                    role.badmail.keep(badmailName(failed, source) + "-" + report.action().field(), failed.message(),
-                            "The " + report.action().field() + " report for this message is too large to queue ("
-                                    + report.mail().message().length + " bytes): " + e.getCause().getMessage() + "\n");
-                    return;
-                }
-                throw new IOException("report " + report.id() + " for message " + failed.envelope().id()
-                        + " was not acknowledged: " + e.getCause(), e.getCause());
-            }
-        }
     }
 }

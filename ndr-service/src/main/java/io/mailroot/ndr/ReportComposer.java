@@ -79,13 +79,16 @@ public final class ReportComposer {
 
         DeliveryStatus status = DsnFields.of(config.fqdn(), envelope, recipients, lastAttempt,
                 r -> retryUntil(envelope, r));
-        MimeMessage returned = full
-                ? new ReturnedMessage(session, failed.message())
-                : new MessageHeaders(original);
-        MultipartReport body = new MultipartReport("", status, returned);
+        MultipartReport body = new MultipartReport("", status);
+        // A MessageHeaders goes as text/rfc822-headers, any other MimeMessage whole as message/rfc822.
+        body.setReturnedMessage(full ? new ReturnedMessage(session, failed.message()) : new ReturnedHeaders(original));
         MimeBodyPart text = new MimeBodyPart();
         text.setText(ReportText.explanation(config.fqdn(), action, recipients, retryUntil, full), "UTF-8");
         body.setTextBodyPart(text);
+        if (full && has8bit(failed.message())) {
+            // message/rfc822 may not be encoded (RFC 2046 5.2.1), so 8-bit content must be labelled as such.
+            body.getBodyPart(2).setHeader("Content-Transfer-Encoding", "8bit");
+        }
 
         ReportMessage report = new ReportMessage(session, "<" + id + "@" + config.fqdn() + ">");
         report.setFrom(postmaster());
@@ -105,14 +108,18 @@ public final class ReportComposer {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(full ? failed.message().length + 4096 : 4096);
         report.writeTo(bytes);
 
-        List<Recipient> to2 = new ArrayList<>(List.of(Recipient.of(envelope.sender())));
+        return new DeliveryReport(id, action, new MailRecord(reportEnvelope(id, envelope.sender(), action, now),
+                bytes.toByteArray()));
+    }
+
+    /** From the null sender, so a report that cannot be delivered ends in Badmail instead of bouncing back. */
+    private Envelope reportEnvelope(String id, String originalSender, Outcome.Action action, Instant now) {
+        List<Recipient> recipients = new ArrayList<>(List.of(Recipient.of(originalSender)));
         String copy = config.delivery().ndrCopyTo();
-        if (action == Outcome.Action.FAILED && copy != null && !copy.equalsIgnoreCase(envelope.sender())) {
-            to2.add(Recipient.of(copy));
+        if (action == Outcome.Action.FAILED && copy != null && !copy.equalsIgnoreCase(originalSender)) {
+            recipients.add(Recipient.of(copy));
         }
-        Envelope reportEnvelope = Envelope.received(id, "", to2, now)
-                .withClient(null, null, null, null, false, VIRTUAL_SERVER);
-        return new DeliveryReport(id, action, new MailRecord(reportEnvelope, bytes.toByteArray()));
+        return Envelope.received(id, "", recipients, now).withClient(null, null, null, null, false, VIRTUAL_SERVER);
     }
 
     /** When Mailroot stops retrying this recipient: arrival plus the expiration time-out of its kind of delivery. */
@@ -124,6 +131,15 @@ public final class ReportComposer {
                 ? config.delivery().local().expirationTimeout()
                 : config.delivery().expirationTimeout();
         return envelope.receivedAt().plus(expiry);
+    }
+
+    private static boolean has8bit(byte[] message) {
+        for (byte b : message) {
+            if (b < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private InternetAddress postmaster() throws MessagingException {
@@ -158,6 +174,24 @@ public final class ReportComposer {
         @Override
         protected void updateMessageID() throws MessagingException {
             setHeader("Message-ID", messageId);
+        }
+    }
+
+    /**
+     * The original headers (RET=HDRS), as they came: saving the report would otherwise give them a new Message-ID
+     * and a MIME-Version, and the sender could no longer tell which message this report is about.
+     */
+    private static final class ReturnedHeaders extends MessageHeaders {
+        ReturnedHeaders(InternetHeaders headers) throws MessagingException {
+            super(headers);
+        }
+
+        @Override
+        protected void updateHeaders() {
+        }
+
+        @Override
+        protected void updateMessageID() {
         }
     }
 

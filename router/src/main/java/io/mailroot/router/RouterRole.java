@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -24,6 +25,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,7 +115,7 @@ public final class RouterRole implements Role {
 
     private void run() {
         KafkaProducer<String, byte[]> producer = null;
-        try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, transactionalId)) {
+        try (KafkaConsumer<String, byte[]> c = newConsumer()) {
             consumer = c;
             if (!running()) {
                 return;
@@ -132,8 +135,6 @@ public final class RouterRole implements Role {
                 }
                 try {
                     routeInOneTransaction(c, producer, batch);
-                } catch (WakeupException e) {
-                    throw e;
                 } catch (RuntimeException e) {
                     LOG.warn("router transaction failed; the batch of {} will be routed again: {}", batch.count(), e.toString());
                     producer = abort(producer);
@@ -187,6 +188,16 @@ public final class RouterRole implements Role {
         }
         producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
         producer.commitTransaction();
+    }
+
+    /**
+     * Each transaction costs a round of commit requests, so each should carry a full poll: the default 1 MB per
+     * partition would stop a fetch at about a hundred ordinary messages.
+     */
+    private KafkaConsumer<String, byte[]> newConsumer() {
+        Map<String, Object> config = clients.consumerConfig(GROUP, transactionalId);
+        config.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 16 * 1024 * 1024);
+        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
     }
 
     private KafkaProducer<String, byte[]> newProducer() {

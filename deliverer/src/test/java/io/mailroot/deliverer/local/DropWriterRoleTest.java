@@ -1,0 +1,175 @@
+package io.mailroot.deliverer.local;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.mailroot.core.config.ConfigLoader;
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.TopicCreator;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.Envelope;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.Recipient;
+import io.mailroot.testkit.Await;
+import io.mailroot.testkit.SharedKafka;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DropWriterRoleTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private String bootstrap;
+    private String prefix;
+    private Topics topics;
+    private KafkaClients clients;
+
+    private MailrootConfig setUp(String name) throws Exception {
+        bootstrap = SharedKafka.bootstrap();
+        prefix = SharedKafka.uniquePrefix(name);
+        topics = new Topics(prefix, 2);
+        clients = new KafkaClients(bootstrap, prefix);
+        TopicCreator.ensure(bootstrap, topics, 3, (short) 1);
+        return ConfigLoader.parse("fqdn: relay.test\nlocalDomains: [local.test]\nmailroot: ./mr\n", dir);
+    }
+
+    private static MailRecord mail(String id, String sender, String body, String... rcpts) {
+        byte[] bytes = ("Message-ID: <" + id + "@test>\r\nSubject: \u00e9t\u00e9\r\n\r\n" + body + "\r\n")
+                .getBytes(StandardCharsets.UTF_8);
+        return new MailRecord(Envelope.received(id, sender, List.of(rcpts).stream().map(Recipient::of).toList(),
+                Instant.now()), bytes);
+    }
+
+    private void publish(List<ProducerRecord<String, byte[]>> records) throws Exception {
+        try (KafkaProducer<String, byte[]> p = clients.producer("test-router")) {
+            List<Future<?>> acks = new ArrayList<>();
+            for (ProducerRecord<String, byte[]> r : records) {
+                acks.add(p.send(r));
+            }
+            for (Future<?> ack : acks) {
+                ack.get(30, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private ProducerRecord<String, byte[]> toLocal(MailRecord m) {
+        return EnvelopeCodec.toRecord(topics.local(), "local.test", m);
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.writeBytes(a);
+        out.writeBytes(b);
+        return out.toByteArray();
+    }
+
+    /** The drop group has committed up to the end of the local topic. */
+    private boolean committedToTheEnd() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(prefix + "drop")
+                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            List<TopicPartition> partitions = List.of(0, 1, 2).stream().map(p -> new TopicPartition(topics.local(), p)).toList();
+            var ends = admin.listOffsets(partitions.stream().collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest())))
+                    .all().get(10, TimeUnit.SECONDS);
+            return partitions.stream().allMatch(tp -> {
+                long end = ends.get(tp).offset();
+                OffsetAndMetadata c = committed.get(tp);
+                return end == 0 || (c != null && c.offset() == end);
+            });
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void writesOneFileWithTheEnvelopeBlockAndTheMessageByteForByte() throws Exception {
+        MailrootConfig config = setUp("drop");
+        MailRecord normal = mail("DROP1", "alice@a.test", "hello", "bob@local.test", "carol@local.test");
+        MailRecord bounce = mail("DROP2", "", "a report", "postmaster@local.test");
+        try (DropWriterRole writer = new DropWriterRole(config, clients, topics)) {
+            writer.start();
+            publish(List.of(new ProducerRecord<>(topics.local(), 0, "junk", new byte[] {1}, new RecordHeaders()),
+                    toLocal(normal), toLocal(bounce)));
+
+            Path file = config.dropDir().resolve("DROP1.eml");
+            Path report = config.dropDir().resolve("DROP2.eml");
+            Await.until("both files in Drop", WAIT, () -> Files.exists(file) && Files.exists(report));
+
+            byte[] header = "X-Sender: alice@a.test\r\nX-Receiver: bob@local.test\r\nX-Receiver: carol@local.test\r\n"
+                    .getBytes(StandardCharsets.US_ASCII);
+            assertArrayEquals(concat(header, normal.message()), read(file));
+            assertArrayEquals(concat("X-Sender: <>\r\nX-Receiver: postmaster@local.test\r\n"
+                    .getBytes(StandardCharsets.US_ASCII), bounce.message()), read(report));
+
+            DropFile parsed = DropFile.parse(file);
+            assertEquals("alice@a.test", parsed.sender());
+            assertEquals(List.of("bob@local.test", "carol@local.test"), parsed.recipients());
+            assertArrayEquals(normal.message(), parsed.message());
+
+            // The malformed record was skipped, not left blocking its partition.
+            Await.until("offsets committed past every record", WAIT, this::committedToTheEnd);
+            try (var files = Files.list(config.dropDir())) {
+                assertEquals(List.of("DROP1.eml", "DROP2.eml"),
+                        files.map(p -> p.getFileName().toString()).sorted().toList(), "no temp files left behind");
+            }
+        }
+    }
+
+    @Test
+    void aRedeliveredMessageOverwritesItsFile() throws Exception {
+        MailrootConfig config = setUp("redrop");
+        Path file = config.dropDir().resolve("SAME.eml");
+        try (DropWriterRole writer = new DropWriterRole(config, clients, topics)) {
+            writer.start();
+            publish(List.of(toLocal(mail("SAME", "a@b.test", "first", "x@local.test"))));
+            Await.until("first copy written", WAIT, () -> Files.exists(file));
+        }
+        // Another writer (as after a crash) gets the same message again, in the same batch as a newer copy.
+        MailRecord last = mail("SAME", "a@b.test", "second", "x@local.test");
+        publish(List.of(toLocal(mail("SAME", "a@b.test", "first", "x@local.test")), toLocal(last)));
+        try (DropWriterRole writer = new DropWriterRole(config, clients, topics)) {
+            writer.start();
+            byte[] expected = concat(DropFile.envelopeBlock(last.envelope()), last.message());
+            Await.until("file rewritten with the last copy", WAIT, () -> java.util.Arrays.equals(expected, read(file)));
+            Await.until("offsets committed", WAIT, this::committedToTheEnd);
+        }
+        try (var files = Files.list(config.dropDir())) {
+            assertEquals(1, files.count(), "one file per message id");
+        }
+    }
+}

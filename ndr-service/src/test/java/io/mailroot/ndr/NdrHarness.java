@@ -1,0 +1,103 @@
+package io.mailroot.ndr;
+
+import io.mailroot.core.config.ConfigLoader;
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.TopicCreator;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.testkit.Await;
+import io.mailroot.testkit.SharedKafka;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+
+/** A running ndr-service on the shared broker with topics of its own, and the means to feed and read it. */
+final class NdrHarness implements AutoCloseable {
+
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    final String bootstrap = SharedKafka.bootstrap();
+    final Topics topics;
+    final KafkaClients clients;
+    final MailrootConfig config;
+    final NdrRole role;
+    private final KafkaProducer<String, byte[]> producer;
+    private final KafkaConsumer<String, byte[]> inbound;
+    private final Admin admin;
+    private final List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
+
+    NdrHarness(String name, Path dir, String extraDeliveryYaml) throws Exception {
+        String prefix = SharedKafka.uniquePrefix(name);
+        topics = new Topics(prefix, 2);
+        clients = new KafkaClients(bootstrap, prefix);
+        TopicCreator.ensure(bootstrap, topics, 3, (short) 1);
+        config = ConfigLoader.parse("fqdn: relay.test\nlocalDomains: [local.test]\nmailroot: " + dir.resolve("mailroot")
+                + "\ndelivery:\n  retryIntervals: [1s, 1s]\n" + extraDeliveryYaml, dir);
+        producer = clients.producer("test-dsn-writer");
+        inbound = clients.consumer("test-inbound-reader", "test-inbound-reader");
+        List<TopicPartition> parts = inbound.partitionsFor(topics.inbound()).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        inbound.assign(parts);
+        inbound.seekToBeginning(parts);
+        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        role = new NdrRole(config, clients, topics);
+        role.start();
+    }
+
+    void sendDsn(String key, MailRecord failed) throws Exception {
+        producer.send(EnvelopeCodec.toRecord(topics.dsn(), key, failed)).get(10, TimeUnit.SECONDS);
+    }
+
+    void sendRaw(ProducerRecord<String, byte[]> record) throws Exception {
+        producer.send(record).get(10, TimeUnit.SECONDS);
+    }
+
+    /** Every inbound record so far, once at least {@code n} have arrived. */
+    List<ConsumerRecord<String, byte[]>> awaitInbound(int n) {
+        Await.until(n + " record(s) on " + topics.inbound(), WAIT, () -> {
+            inbound.poll(Duration.ofMillis(100)).forEach(seen::add);
+            return seen.size() >= n;
+        });
+        return List.copyOf(seen);
+    }
+
+    /** The offset the ndr group has committed on the dsn topic, summed over partitions. */
+    long committedDsnOffsets() throws Exception {
+        Map<TopicPartition, OffsetAndMetadata> offsets = admin
+                .listConsumerGroupOffsets(clients.groupPrefix() + NdrRole.GROUP)
+                .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+        return offsets.entrySet().stream().filter(e -> e.getKey().topic().equals(topics.dsn()))
+                .mapToLong(e -> e.getValue() == null ? 0 : e.getValue().offset()).sum();
+    }
+
+    void awaitCommitted(long total) {
+        Await.until("ndr group committed " + total + " dsn records", WAIT, () -> {
+            try {
+                return committedDsnOffsets() >= total;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Override
+    public void close() {
+        role.close();
+        producer.close(Duration.ofSeconds(5));
+        inbound.close(Duration.ofSeconds(5));
+        admin.close(Duration.ofSeconds(5));
+    }
+}

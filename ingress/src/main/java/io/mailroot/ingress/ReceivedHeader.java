@@ -36,7 +36,7 @@ public final class ReceivedHeader {
                 end++;
             }
             int length = end - line;
-            if (length > 0 && message[end - 1 == line - 1 ? line : end - 1] == '\r') {
+            if (length > 0 && message[end - 1] == '\r') {
                 length--;
             }
             if (length == 0) {

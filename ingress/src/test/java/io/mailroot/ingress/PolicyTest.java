@@ -1,0 +1,74 @@
+package io.mailroot.ingress;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PolicyTest {
+
+    private static final Client LOOPBACK = new Client(InetAddress.getLoopbackAddress(), null, "client.test", null);
+
+    @Test
+    void recipientSyntax() {
+        assertTrue(RecipientSyntax.valid("bob@local.test"));
+        assertTrue(RecipientSyntax.valid("first.last+tag@sub.local.test"));
+        assertTrue(RecipientSyntax.valid("\"odd name\"@local.test"));
+        assertTrue(RecipientSyntax.valid("bob@[192.0.2.1]"));
+        assertFalse(RecipientSyntax.valid("bob"));
+        assertFalse(RecipientSyntax.valid("bob@"));
+        assertFalse(RecipientSyntax.valid("@local.test"));
+        assertFalse(RecipientSyntax.valid("bob@-bad-.test"));
+        assertFalse(RecipientSyntax.valid("a..b@local.test"));
+        assertEquals("501", new RecipientSyntax().check(LOOPBACK, "bob", 0).orElseThrow().toString().substring(0, 3));
+    }
+
+    @Test
+    void relayPolicyLetsLocalDomainsThroughAndRemoteOnlyFromAllowedOrAuthenticated() throws Exception {
+        RelayPolicy closed = new RelayPolicy("local.test"::equals, AddressList.parse(List.of()), true);
+        assertTrue(closed.check(LOOPBACK, "bob@LOCAL.test", 0).isEmpty());
+        assertEquals("550 5.7.1 Unable to relay for <bob@remote.test>",
+                closed.check(LOOPBACK, "bob@remote.test", 0).orElseThrow().toString());
+        Client authenticated = new Client(InetAddress.getLoopbackAddress(), null, "c", "alice");
+        assertTrue(closed.check(authenticated, "bob@remote.test", 0).isEmpty());
+        RelayPolicy authNotEnough = new RelayPolicy("local.test"::equals, AddressList.parse(List.of()), false);
+        assertTrue(authNotEnough.check(authenticated, "bob@remote.test", 0).isPresent());
+        RelayPolicy open = new RelayPolicy("local.test"::equals, AddressList.parse(List.of("127.0.0.0/8")), false);
+        assertTrue(open.check(LOOPBACK, "bob@remote.test", 0).isEmpty());
+        Client stranger = new Client(InetAddress.getByName("198.51.100.1"), null, "c", null);
+        assertTrue(open.check(stranger, "bob@remote.test", 0).isPresent());
+    }
+
+    @Test
+    void recipientLimitRefusesTheOneTooMany() {
+        RecipientLimit limit = new RecipientLimit(2);
+        assertTrue(limit.check(LOOPBACK, "a@local.test", 1).isEmpty());
+        assertEquals("452 4.5.3 Too many recipients", limit.check(LOOPBACK, "a@local.test", 2).orElseThrow().toString());
+    }
+
+    @Test
+    void receivedHeadersAreCountedInTheHeaderSectionOnly() {
+        String message = "Received: from a\r\n\tby b; date\r\nRECEIVED: from c by d\r\nSubject: x\r\n\r\n"
+                + "Received: in the body, not a header\r\n";
+        assertEquals(2, ReceivedHeader.count(message.getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(1, ReceivedHeader.count("Received: x\n\nReceived: y\n".getBytes(StandardCharsets.US_ASCII)));
+        assertEquals(0, ReceivedHeader.count(new byte[0]));
+    }
+
+    @Test
+    void receivedHeaderNamesClientServerAndId() {
+        Client client = new Client(InetAddress.getLoopbackAddress(), null, "client.test", null);
+        String header = ReceivedHeader.format(client, "relay.test", "ID1",
+                ZonedDateTime.of(2026, 11, 28, 17, 5, 9, 0, ZoneOffset.UTC));
+        assertEquals("Received: from client.test (unknown [127.0.0.1])\r\n"
+                + "\tby relay.test (Mailroot) with ESMTP id ID1;\r\n"
+                + "\tSat, 28 Nov 2026 17:05:09 +0000\r\n", header);
+        assertEquals(1, ReceivedHeader.count((header + "\r\n").getBytes(StandardCharsets.US_ASCII)));
+    }
+}

@@ -113,7 +113,7 @@ abstract class PipelineScenarios {
     private Optional<String> dropFileFor(String recipient) {
         try (Stream<Path> files = Files.list(dir.resolve("mailroot").resolve("Drop"))) {
             return files.filter(p -> p.toString().endsWith(".eml")).map(PipelineScenarios::read)
-                    .filter(s -> s.contains("X-Receiver: <" + recipient + ">")).findFirst();
+                    .filter(s -> s.contains("X-Receiver: " + recipient + "\r\n")).findFirst();
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -132,7 +132,7 @@ abstract class PipelineScenarios {
         String msg = message("alice@client.test", "bob@local.test", "local-drop");
         submit("alice@client.test", "bob@local.test", msg);
         String file = Await.value("a Drop file for bob@local.test", WAIT, () -> dropFileFor("bob@local.test").orElse(null));
-        assertTrue(file.startsWith("X-Sender: <alice@client.test>\r\nX-Receiver: <bob@local.test>\r\n"), file);
+        assertTrue(file.startsWith("X-Sender: alice@client.test\r\nX-Receiver: bob@local.test\r\n"), file);
         assertTrue(file.contains("\r\nReceived: from client.test"), file);
         assertTrue(file.endsWith(msg), "the message after the relay's own header is byte-identical");
     }

@@ -50,6 +50,7 @@ public final class ScriptedSmtpServer implements AutoCloseable {
         server = SMTPServer.port(port)
                 .bindAddress(address)
                 .hostName("mx.test")
+                .insertReceivedHeaders(false)
                 .messageHandlerFactory(this::handler)
                 .build();
         server.start();

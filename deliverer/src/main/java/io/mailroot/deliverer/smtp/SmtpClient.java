@@ -3,20 +3,38 @@ package io.mailroot.deliverer.smtp;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.time.Duration;
 
 /** Opens ESMTP sessions to next hops, with our EHLO name and time-outs. */
 public final class SmtpClient {
 
+    private static final Logger LOG = LoggerFactory.getLogger(SmtpClient.class);
     /** A black-holed address should not hold a connection slot for the whole (IIS-long) read time-out. */
     private static final Duration MAX_CONNECT_TIMEOUT = Duration.ofMinutes(1);
 
     private final String heloName;
     private final Duration readTimeout;
+    /** Every socket this client has open, so shutdown can end reads that would otherwise wait out the time-out. */
+    private final Set<Socket> live = ConcurrentHashMap.newKeySet();
 
+    private final SSLContext startTls;
+
+    /** A client that uses STARTTLS whenever the next hop offers it. */
     public SmtpClient(String heloName, Duration readTimeout) {
+        this(heloName, readTimeout, true);
+    }
+
+    public SmtpClient(String heloName, Duration readTimeout, boolean opportunisticTls) {
         this.heloName = heloName;
         this.readTimeout = readTimeout;
+        this.startTls = opportunisticTls ? OpportunisticTls.context() : null;
     }
 
     /**
@@ -24,8 +42,31 @@ public final class SmtpClient {
      * is a {@link SmtpRefusedException}; the caller may try the next host.
      */
     public SmtpSession connect(String hostName, InetAddress address, int port) throws IOException {
+        try {
+            return connect(hostName, address, port, startTls);
+        } catch (SSLException e) {
+            // A broken TLS offer must not stop the mail: like other MTAs, try the same host again in clear.
+            LOG.info("TLS with {}[{}] failed ({}); delivering without TLS", hostName, address.getHostAddress(),
+                    e.getMessage());
+            return connect(hostName, address, port, null);
+        }
+    }
+
+    private SmtpSession connect(String hostName, InetAddress address, int port, SSLContext tls) throws IOException {
         Duration connectTimeout = readTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? readTimeout : MAX_CONNECT_TIMEOUT;
         return SmtpSession.open(hostName, new InetSocketAddress(address, port), heloName,
-                (int) connectTimeout.toMillis(), (int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()));
+                (int) connectTimeout.toMillis(), (int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()), live, tls);
+    }
+
+    /** Closes every open connection at once; the threads using them see an I/O error. */
+    public void closeAll() {
+        for (Socket s : live) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // already broken
+            }
+        }
+        live.clear();
     }
 }

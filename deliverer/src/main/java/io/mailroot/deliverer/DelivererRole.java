@@ -1,0 +1,340 @@
+package io.mailroot.deliverer;
+
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.NextHop;
+import io.mailroot.core.message.Recipient;
+import io.mailroot.core.role.Role;
+import io.mailroot.deliverer.smtp.SmtpClient;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Delivers {@code outbound} to remote next hops. One consumer thread reads and commits; delivery runs on a bounded
+ * pool, grouped per next hop ({@link HopQueues}), so a dead hop never holds up the rest of its partition. What is not
+ * delivered goes on as records ({@link Followups}); a record's offset is committed only when the next hop took it or
+ * every record it led to was acknowledged by Kafka.
+ */
+public final class DelivererRole implements Role {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DelivererRole.class);
+    /** Past these, a partition is paused until its deliveries catch up, so memory stays bounded. */
+    private static final int MAX_RECORDS_IN_FLIGHT = 2000;
+    private static final long MAX_BYTES_IN_FLIGHT = 256L * 1024 * 1024;
+    private static final Duration POLL = Duration.ofMillis(100);
+    private static final Duration RESEND_AFTER = Duration.ofSeconds(1);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final MailrootConfig config;
+    private final KafkaClients clients;
+    private final Topics topics;
+    private final Followups followups;
+    private final Clock clock = Clock.systemUTC();
+    private final Map<TopicPartition, PartitionProgress> partitions = new ConcurrentHashMap<>();
+    private final Set<TopicPartition> paused = new HashSet<>();
+    private final String clientId = "deliverer-" + INSTANCES.incrementAndGet();
+    private KafkaConsumer<String, byte[]> consumer;
+    private KafkaProducer<String, byte[]> producer;
+    private ThreadPoolExecutor pool;
+    private ScheduledExecutorService resender;
+    private SmtpClient smtp;
+    private HopQueues queues;
+    private Thread thread;
+    private volatile boolean running;
+
+    public DelivererRole(MailrootConfig config, KafkaClients clients, Topics topics) {
+        this.config = config;
+        this.clients = clients;
+        this.topics = topics;
+        this.followups = new Followups(topics, RetrySchedule.of(config.delivery(), topics));
+    }
+
+    @Override
+    public String name() {
+        return "deliverer";
+    }
+
+    @Override
+    public void start() {
+        MailrootConfig.Delivery d = config.delivery();
+        MxResolver resolver = new MxResolver(config.dns());
+        smtp = new SmtpClient(config.fqdn(), d.outboundTimeout());
+        AtomicInteger threads = new AtomicInteger();
+        // One thread per open connection at most: the pool's size is maxOutboundConnections.
+        pool = new ThreadPoolExecutor(d.maxOutboundConnections(), d.maxOutboundConnections(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, clientId + "-smtp-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        pool.allowCoreThreadTimeOut(true);
+        resender = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, clientId + "-resend");
+            t.setDaemon(true);
+            return t;
+        });
+        queues = new HopQueues(pool, d.maxConnectionsPerDomain(), d.maxMessagesPerConnection(),
+                hop -> new HopSender(hop, config, resolver, smtp), this::delivered);
+        producer = clients.producer(clientId);
+        consumer = clients.consumer("deliverer", clientId);
+        running = true;
+        thread = new Thread(this::run, clientId);
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(List.of(topics.outbound()), new Rebalance());
+            while (running) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
+                    take(record);
+                }
+                pauseOrResume();
+                commit(false);
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                LOG.error("deliverer consumer woken unexpectedly", e);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("deliverer consumer stopped", e);
+        } finally {
+            queues.close();
+            try {
+                commit(true);
+            } catch (RuntimeException e) {
+                LOG.warn("final commit failed; those records will be delivered again", e);
+            }
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void take(ConsumerRecord<String, byte[]> record) {
+        TopicPartition tp = new TopicPartition(record.topic(), record.partition());
+        PartitionProgress progress = partitions.computeIfAbsent(tp, p -> new PartitionProgress());
+        int size = record.value() == null ? 0 : record.value().length;
+        progress.started(record.offset(), size);
+        MailRecord mail;
+        try {
+            mail = EnvelopeCodec.fromRecord(record);
+        } catch (EnvelopeCodec.MalformedRecordException e) {
+            LOG.error("skipping {}-{}@{}: {}", tp.topic(), tp.partition(), record.offset(), e.getMessage());
+            progress.finished(record.offset());
+            return;
+        }
+        List<Recipient> recipients = mail.envelope().recipients();
+        if (recipients.isEmpty()) {
+            progress.finished(record.offset());
+            return;
+        }
+        NextHop hop = mail.envelope().nextHop() != null ? mail.envelope().nextHop()
+                : NextHop.direct(recipients.get(0).domain());
+        queues.submit(new HopQueues.Job(mail, hop, progress, record.offset(), size));
+    }
+
+    /** Called on a delivery thread when a message's attempt is over; finishes the offset once follow-ups are acked. */
+    private void delivered(HopQueues.Job job, List<DeliveryResult> results) {
+        List<ProducerRecord<String, byte[]>> records =
+                followups.after(job.mail(), job.hop(), results, clock.instant());
+        produce(job, records);
+    }
+
+    private void produce(HopQueues.Job job, List<ProducerRecord<String, byte[]>> records) {
+        if (records.isEmpty()) {
+            job.progress().finished(job.offset());
+            return;
+        }
+        if (!running) {
+            return;
+        }
+        AtomicInteger pending = new AtomicInteger(records.size());
+        AtomicInteger failed = new AtomicInteger();
+        for (ProducerRecord<String, byte[]> r : records) {
+            try {
+                producer.send(r, (meta, error) -> {
+                    if (error != null) {
+                        failed.incrementAndGet();
+                        LOG.warn("{}: could not queue {} record: {}", job.mail().envelope().id(), r.topic(),
+                                error.toString());
+                    }
+                    if (pending.decrementAndGet() == 0) {
+                        if (failed.get() == 0) {
+                            job.progress().finished(job.offset());
+                        } else {
+                            resendLater(job, records);
+                        }
+                    }
+                });
+            } catch (RuntimeException e) {
+                failed.incrementAndGet();
+                LOG.warn("{}: could not queue {} record: {}", job.mail().envelope().id(), r.topic(), e.toString());
+                if (pending.decrementAndGet() == 0) {
+                    resendLater(job, records);
+                }
+            }
+        }
+    }
+
+    /** The offset stays uncommitted until its follow-ups are in Kafka; sending them all again is safe (at least once). */
+    private void resendLater(HopQueues.Job job, List<ProducerRecord<String, byte[]>> records) {
+        if (!running) {
+            return;
+        }
+        try {
+            resender.schedule(() -> produce(job, records), RESEND_AFTER.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            LOG.debug("shutting down; {} will be delivered again", job.mail().envelope().id());
+        }
+    }
+
+    private void pauseOrResume() {
+        for (Map.Entry<TopicPartition, PartitionProgress> e : partitions.entrySet()) {
+            TopicPartition tp = e.getKey();
+            PartitionProgress p = e.getValue();
+            boolean full = p.records() >= MAX_RECORDS_IN_FLIGHT || p.bytes() >= MAX_BYTES_IN_FLIGHT;
+            boolean drained = p.records() <= MAX_RECORDS_IN_FLIGHT / 2 && p.bytes() <= MAX_BYTES_IN_FLIGHT / 2;
+            if (full && paused.add(tp)) {
+                consumer.pause(List.of(tp));
+            } else if (drained && paused.remove(tp)) {
+                consumer.resume(List.of(tp));
+            }
+        }
+    }
+
+    private void commit(boolean sync) {
+        commit(partitions.keySet(), sync);
+    }
+
+    private void commit(Collection<TopicPartition> which, boolean sync) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        Map<TopicPartition, Long> marks = new HashMap<>();
+        for (TopicPartition tp : which) {
+            PartitionProgress p = partitions.get(tp);
+            long offset = p == null ? -1 : p.commitOffset();
+            if (offset >= 0) {
+                offsets.put(tp, new OffsetAndMetadata(offset));
+                marks.put(tp, offset);
+            }
+        }
+        if (offsets.isEmpty()) {
+            return;
+        }
+        if (sync) {
+            consumer.commitSync(offsets);
+            marks.forEach((tp, o) -> mark(tp, o));
+        } else {
+            consumer.commitAsync(offsets, (done, error) -> {
+                if (error == null) {
+                    marks.forEach((tp, o) -> mark(tp, o));
+                } else {
+                    LOG.debug("offset commit failed, will try again: {}", error.toString());
+                }
+            });
+        }
+    }
+
+    private void mark(TopicPartition tp, long offset) {
+        PartitionProgress p = partitions.get(tp);
+        if (p != null) {
+            p.committed(offset);
+        }
+    }
+
+    /** On revocation keeps what is finished and forgets the rest: the new owner delivers it again. */
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            try {
+                commit(revoked, true);
+            } catch (RuntimeException e) {
+                LOG.warn("commit on revocation failed; those records will be delivered again", e);
+            }
+            forget(revoked);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            for (TopicPartition tp : assigned) {
+                partitions.put(tp, new PartitionProgress());
+            }
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            forget(lost);
+        }
+
+        private void forget(Collection<TopicPartition> gone) {
+            for (TopicPartition tp : gone) {
+                PartitionProgress p = partitions.remove(tp);
+                if (p != null) {
+                    queues.drop(p);
+                }
+            }
+            paused.removeAll(gone);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            if (queues != null) {
+                queues.close();
+            }
+            if (smtp != null) {
+                smtp.closeAll();
+            }
+            if (consumer != null) {
+                consumer.wakeup();
+            }
+            if (thread != null) {
+                thread.join(Duration.ofSeconds(30).toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            LOG.warn("error stopping the deliverer", e);
+        } finally {
+            if (pool != null) {
+                pool.shutdownNow();
+            }
+            if (resender != null) {
+                resender.shutdownNow();
+            }
+            if (producer != null) {
+                try {
+                    producer.close(Duration.ofSeconds(5));
+                } catch (RuntimeException e) {
+                    LOG.warn("error closing the deliverer's producer", e);
+                }
+            }
+        }
+    }
+}

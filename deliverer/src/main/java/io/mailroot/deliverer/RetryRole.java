@@ -1,0 +1,214 @@
+package io.mailroot.deliverer;
+
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.Envelope;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.role.Role;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Holds deferred mail until it is due, then puts it back on {@code outbound}. Each {@code retry.N} topic has one
+ * interval, so its records become due roughly in order: at the first record not yet due the partition is paused
+ * (and rewound to it) until that record's time comes.
+ */
+public final class RetryRole implements Role {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RetryRole.class);
+    private static final Duration MAX_POLL = Duration.ofMillis(500);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final KafkaClients clients;
+    private final Topics topics;
+    private final Clock clock = Clock.systemUTC();
+    /** Paused partitions and when their first waiting record is due. */
+    private final Map<TopicPartition, Instant> waiting = new HashMap<>();
+    private final String clientId = "retry-" + INSTANCES.incrementAndGet();
+    private KafkaConsumer<String, byte[]> consumer;
+    private KafkaProducer<String, byte[]> producer;
+    private Thread thread;
+    private volatile boolean running;
+
+    public RetryRole(MailrootConfig config, KafkaClients clients, Topics topics) {
+        this.clients = clients;
+        this.topics = topics;
+    }
+
+    @Override
+    public String name() {
+        return "retry";
+    }
+
+    @Override
+    public void start() {
+        producer = clients.producer(clientId);
+        consumer = clients.consumer("retry", clientId);
+        running = true;
+        thread = new Thread(this::run, clientId);
+        thread.start();
+    }
+
+    private void run() {
+        try {
+            consumer.subscribe(topics.retries(), new Rebalance());
+            while (running) {
+                resumeDue();
+                ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());
+                if (!records.isEmpty()) {
+                    release(records);
+                }
+            }
+        } catch (WakeupException e) {
+            if (running) {
+                LOG.error("retry consumer woken unexpectedly", e);
+            }
+        } catch (RuntimeException e) {
+            LOG.error("retry consumer stopped", e);
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Sends every due record of the batch to outbound, waits for the acks, then commits the batch at once. */
+    private void release(ConsumerRecords<String, byte[]> records) {
+        Instant now = clock.instant();
+        Map<TopicPartition, OffsetAndMetadata> commits = new HashMap<>();
+        List<Future<RecordMetadata>> sent = new ArrayList<>();
+        for (TopicPartition tp : records.partitions()) {
+            for (ConsumerRecord<String, byte[]> r : records.records(tp)) {
+                Instant due = dueAt(r);
+                if (due.isAfter(now)) {
+                    consumer.seek(tp, r.offset());
+                    consumer.pause(List.of(tp));
+                    waiting.put(tp, due);
+                    break;
+                }
+                sent.add(producer.send(new ProducerRecord<>(topics.outbound(), null, r.key(), r.value(), r.headers())));
+                commits.put(tp, new OffsetAndMetadata(r.offset() + 1));
+            }
+        }
+        if (commits.isEmpty()) {
+            return;
+        }
+        try {
+            for (Future<RecordMetadata> f : sent) {
+                f.get();
+            }
+        } catch (ExecutionException e) {
+            // Nothing of this batch is committed; rewinding makes the next poll send it all again.
+            LOG.warn("could not put retries back on {}: {}", topics.outbound(), e.getCause().toString());
+            commits.keySet().forEach(tp -> consumer.seek(tp, records.records(tp).get(0).offset()));
+            return;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+            return;
+        }
+        consumer.commitSync(commits);
+    }
+
+    private Instant dueAt(ConsumerRecord<String, byte[]> r) {
+        try {
+            Envelope env = EnvelopeCodec.fromRecord(r).envelope();
+            return env.nextDueAt() == null ? Instant.EPOCH : env.nextDueAt();
+        } catch (RuntimeException e) {
+            // A record we cannot read goes on now: the deliverer logs and skips it rather than it blocking here.
+            return Instant.EPOCH;
+        }
+    }
+
+    private void resumeDue() {
+        Instant now = clock.instant();
+        List<TopicPartition> due = new ArrayList<>();
+        waiting.entrySet().removeIf(e -> {
+            if (!e.getValue().isAfter(now)) {
+                due.add(e.getKey());
+                return true;
+            }
+            return false;
+        });
+        if (!due.isEmpty()) {
+            consumer.resume(due);
+        }
+    }
+
+    private Duration pollTimeout() {
+        Instant now = clock.instant();
+        Duration wait = MAX_POLL;
+        for (Instant due : waiting.values()) {
+            Duration d = Duration.between(now, due);
+            if (d.compareTo(wait) < 0) {
+                wait = d.isNegative() ? Duration.ZERO : d;
+            }
+        }
+        return wait;
+    }
+
+    private final class Rebalance implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            // Everything released was committed before the next poll, so there is nothing to save here.
+            Set<TopicPartition> gone = new HashSet<>(revoked);
+            waiting.keySet().removeAll(gone);
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
+            waiting.keySet().removeAll(assigned);
+            consumer.resume(assigned);
+        }
+
+        @Override
+        public void onPartitionsLost(Collection<TopicPartition> lost) {
+            onPartitionsRevoked(lost);
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            if (consumer != null) {
+                consumer.wakeup();
+            }
+            if (thread != null) {
+                thread.join(Duration.ofSeconds(30).toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            if (producer != null) {
+                try {
+                    producer.close(Duration.ofSeconds(5));
+                } catch (RuntimeException e) {
+                    LOG.warn("error closing the retry producer", e);
+                }
+            }
+        }
+    }
+}

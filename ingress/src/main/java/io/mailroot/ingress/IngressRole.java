@@ -127,6 +127,7 @@ public final class IngressRole implements Role {
                 .serverThreadName("mailroot-smtp-" + vs.port() + "-" + address)
                 .messageHandlerFactory(intake::open)
                 .insertReceivedHeaders(false)
+                .serverSocketFactory(NoDelayServerSocket::new)
                 .maxMessageSize(intake.maxMessageBytes())
                 // RecipientLimit answers with the enhanced code; SubEthaSMTP's own check would not.
                 .maxRecipients(-1)

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -88,7 +89,7 @@ public final class ConfigLoader {
         JsonNode defaultServers = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode());
         List<MailrootConfig.VirtualServer> virtualServers = new ArrayList<>();
         for (ConfigNode v : n.children("virtualServers", defaultServers)) {
-            virtualServers.add(virtualServer(v));
+            virtualServers.add(virtualServer(v, base));
         }
         List<String> names = virtualServers.stream().map(MailrootConfig.VirtualServer::name).toList();
         if (names.stream().distinct().count() != names.size()) {
@@ -96,11 +97,19 @@ public final class ConfigLoader {
         }
 
         MailrootConfig.Delivery delivery = delivery(n.child("delivery"));
+        Path usersFile = base.resolve(n.string("usersFile", "(Windows accounts for Basic authentication)", "./users",
+                "a file path; managed with 'mailroot user add|passwd|remove'")).normalize();
+        ConfigNode pk = n.child("pickup");
+        MailrootConfig.Pickup pickup = new MailrootConfig.Pickup(
+                pk.bool("enabled", "Pickup directory", true),
+                pk.duration("pollInterval", "(none)", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)));
+        MailrootConfig.Http http = http(n.child("http"));
         n.rejectUnknown();
-        return new MailrootConfig(fqdn, dataDir, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery);
+        return new MailrootConfig(fqdn, dataDir, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
+                usersFile, pickup, http);
     }
 
-    private static MailrootConfig.VirtualServer virtualServer(ConfigNode v) {
+    private static MailrootConfig.VirtualServer virtualServer(ConfigNode v, Path base) {
         String name = v.string("name", "Virtual server name", DEFAULT_VIRTUAL_SERVER, "any text");
         List<String> addresses = v.strings("addresses", "General: IP address", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
         int port = v.integer("port", "Advanced: TCP port", 2525, 1, 65535, false);
@@ -111,7 +120,11 @@ public final class ConfigLoader {
                 a.bool("anonymous", "Authentication: Anonymous access", true),
                 a.bool("basic", "Authentication: Basic authentication", false),
                 a.bool("requireTls", "Authentication: Requires TLS encryption", false),
-                a.string("defaultDomain", "Authentication: Default domain", null, "a domain name, or null"));
+                a.string("defaultDomain", "Authentication: Default domain", null, "a domain name, or null"),
+                a.bool("allowAuthWithoutTls", "(Basic authentication without TLS)", false),
+                a.integer("maxFailures", "(none)", 5, 1, 1000, false),
+                a.duration("lockout", "(none)", Duration.ofMinutes(15), SECOND, Duration.ofDays(1)));
+        a.check("defaultDomain", auth.defaultDomain(), x -> DOMAIN.matcher(x).matches(), "a domain name, or null");
         ConfigNode cc = v.child("connectionControl");
         MailrootConfig.ConnectionControl control = new MailrootConfig.ConnectionControl(
                 cc.strings("grant", "Connection control: Only the list below (granted)", List.of(), "addresses, CIDR subnets, domain names"),
@@ -129,8 +142,20 @@ public final class ConfigLoader {
                 l.bool("enabled", "General: Enable logging", true),
                 l.string("format", "General: Active log format", "w3c", "w3c, iis, ncsa, database"));
         l.check("format", logging.format(), f -> List.of("w3c", "iis", "ncsa", "database").contains(f), "w3c, iis, ncsa, database");
+        ConfigNode t = v.child("tls");
+        String cert = t.string("certificate", "Access: Certificate", null, "a PEM certificate chain file, or null (self-signed)");
+        String key = t.string("privateKey", "Access: Certificate (private key)", null, "a PEM private key file, or null (self-signed)");
+        if ((cert == null) != (key == null)) {
+            throw ConfigException.invalid(t.keyOf(cert == null ? "certificate" : "privateKey"), "null",
+                    "a file when " + (cert == null ? "privateKey" : "certificate") + " is set (both or neither)");
+        }
+        MailrootConfig.Tls tls = new MailrootConfig.Tls(
+                t.bool("enabled", "Access: Secure communication (STARTTLS)", true),
+                cert == null ? null : base.resolve(cert).normalize(),
+                key == null ? null : base.resolve(key).normalize(),
+                t.integer("implicitPort", "(none: SMTPS/submissions port, RFC 8314)", null, 1, 65535, true));
         return new MailrootConfig.VirtualServer(name, addresses, port, maxConnections, timeout, auth, control, relay,
-                size, session, rcpts, rdns, logging);
+                size, session, rcpts, rdns, logging, tls);
     }
 
     private static MailrootConfig.Delivery delivery(ConfigNode d) {
@@ -157,12 +182,49 @@ public final class ConfigLoader {
         boolean direct = d.bool("attemptDirectBeforeSmartHost", "Advanced Delivery: Attempt direct delivery before sending to smart host", false);
         var routes = d.stringMap("routeDomains", "Domains (remote): Forward all mail to smart host", "domain: host[:port]");
         routes.forEach((dom, hop) -> d.check("routeDomains." + dom, hop, x -> HOST_PORT.matcher(x).matches(), "host[:port]"));
+        Map<String, MailrootConfig.OutboundSecurity> security = new java.util.LinkedHashMap<>();
+        d.childMap("outboundSecurity", "Outbound Security (per smart host or route-domain host)",
+                "relay as written in smartHost/routeDomains: {requireTls, username, password}").forEach((relayName, sn) -> {
+            String user = sn.string("username", "Outbound Security: Basic authentication user name", null, "a user name, or null");
+            String pass = sn.string("password", "Outbound Security: Basic authentication password", null, "a password, or null");
+            if ((user == null) != (pass == null)) {
+                throw ConfigException.invalid(sn.keyOf("password"), pass == null ? "null" : "(set)", "set together with username");
+            }
+            security.put(relayName.toLowerCase(java.util.Locale.ROOT), new MailrootConfig.OutboundSecurity(
+                    sn.bool("requireTls", "Outbound Security: TLS encryption", false), user, pass));
+        });
+        Integer badmailWarn = d.integer("badmailWarnSizeKb", "(none: Badmail size warning)", 102_400, 1, Integer.MAX_VALUE, true);
         String ndr = d.string("ndrCopyTo", "Messages: Send copy of Non-Delivery Report to", null, "a mailbox address, or null");
         d.check("ndrCopyTo", ndr, x -> x.matches("[^@\\s]+@[^@\\s]+"), "a mailbox address (local@domain), or null");
         var lowered = new java.util.LinkedHashMap<String, String>();
         routes.forEach((k, v) -> lowered.put(k.toLowerCase(java.util.Locale.ROOT), v));
         return new MailrootConfig.Delivery(retries, delay, expire, local, maxOut, perDomain, perConn, rcpts, timeout,
-                port, hops, masquerade, smartHost, direct, java.util.Map.copyOf(lowered), ndr);
+                port, hops, masquerade, smartHost, direct, java.util.Map.copyOf(lowered), ndr, Map.copyOf(security), badmailWarn);
+    }
+
+    private static MailrootConfig.Http http(ConfigNode h) {
+        boolean enabled = h.bool("enabled", "(CDONTS / CDOSYS: mail from web applications)", false);
+        List<String> addresses = h.strings("addresses", "(none)", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
+        int port = h.integer("port", "(none)", 8025, 1, 65535, false);
+        List<String> keys = h.strings("apiKeys", "(none)", List.of(), "secret keys, each at least 16 characters");
+        for (String k : keys) {
+            h.check("apiKeys", k.length() >= 16 ? "ok" : "(a key of " + k.length() + " characters)", x -> x.equals("ok"),
+                    "keys of at least 16 characters");
+        }
+        int maxKb = h.integer("maxRequestKb", "(none)", 10240, 1, 65536, false);
+        Map<String, MailrootConfig.Form> forms = new java.util.LinkedHashMap<>();
+        h.childMap("forms", "(none: HTML form to mail)", "form name: {to, from, subject, redirect}").forEach((formName, f) -> {
+            String to = f.string("to", "(none)", null, "a mailbox address");
+            f.check("to", to == null ? "" : to, x -> x.matches("[^@\\s]+@[^@\\s]+"), "a mailbox address (required)");
+            forms.put(formName, new MailrootConfig.Form(to,
+                    f.string("from", "(none)", null, "a mailbox address, or null (postmaster@fqdn)"),
+                    f.string("subject", "(none)", "Form " + formName, "any text"),
+                    f.string("redirect", "(none)", null, "a URL the visitor is sent to after posting, or null")));
+        });
+        if (enabled && keys.isEmpty() && forms.isEmpty()) {
+            throw ConfigException.invalid("http.apiKeys", "[]", "at least one key when http.enabled is true (or a form)");
+        }
+        return new MailrootConfig.Http(enabled, addresses, port, keys, maxKb, Map.copyOf(forms));
     }
 
     private static String defaultHostName() {

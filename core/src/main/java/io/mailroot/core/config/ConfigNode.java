@@ -35,6 +35,11 @@ public final class ConfigNode {
         }
     }
 
+    /** The full key of a setting under this node, for error messages. */
+    public String keyOf(String name) {
+        return key(name);
+    }
+
     private String key(String name) {
         return path.isEmpty() ? name : path + "." + name;
     }
@@ -72,6 +77,26 @@ public final class ConfigNode {
             list.add(c);
         }
         return list;
+    }
+
+    /** A mapping of names to mappings (e.g. forms), each as its own node, keyed by name. */
+    public Map<String, ConfigNode> childMap(String name, String iis, String allowed) {
+        doc(name, iis, "{}", allowed);
+        JsonNode v = raw(name);
+        Map<String, ConfigNode> map = new LinkedHashMap<>();
+        if (v == null) {
+            return map;
+        }
+        if (!v.isObject()) {
+            throw ConfigException.invalid(key(name), v, "a mapping: " + allowed);
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            ConfigNode c = new ConfigNode(key(name) + "." + e.getKey(), e.getValue(), docs);
+            children.add(c);
+            map.put(e.getKey(), c);
+        }
+        return map;
     }
 
     public String string(String name, String iis, String def, String allowed) {

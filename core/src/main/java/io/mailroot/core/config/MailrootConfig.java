@@ -15,7 +15,10 @@ public record MailrootConfig(
         KafkaSettings kafka,
         DnsSettings dns,
         List<VirtualServer> virtualServers,
-        Delivery delivery) {
+        Delivery delivery,
+        Path usersFile,
+        Pickup pickup,
+        Http http) {
 
     public boolean isLocal(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
@@ -62,10 +65,48 @@ public record MailrootConfig(
             Integer maxSessionSizeKb,
             Integer maxRecipientsPerMessage,
             boolean reverseDnsLookup,
-            Logging logging) {
+            Logging logging,
+            Tls tls) {
     }
 
-    public record Authentication(boolean anonymous, boolean basic, boolean requireTls, String defaultDomain) {
+    /**
+     * @param allowAuthWithoutTls offer AUTH on a connection that has not started TLS (off: passwords never travel
+     *     in clear)
+     * @param maxFailures failed AUTH attempts from one address before it is refused for {@code lockout}
+     */
+    public record Authentication(boolean anonymous, boolean basic, boolean requireTls, String defaultDomain,
+                                 boolean allowAuthWithoutTls, int maxFailures, Duration lockout) {
+    }
+
+    /**
+     * @param certificate PEM certificate chain; with {@code privateKey} null both, a self-signed certificate is
+     *     made on first start under dataDir/tls
+     * @param implicitPort a port of its own where TLS starts at connect (submissions, RFC 8314), or null
+     */
+    public record Tls(boolean enabled, Path certificate, Path privateKey, Integer implicitPort) {
+    }
+
+    /** @param pollInterval how often the Pickup folder is scanned besides file-system events */
+    public record Pickup(boolean enabled, Duration pollInterval) {
+    }
+
+    /**
+     * The HTTP submission API for web applications.
+     *
+     * @param apiKeys keys a client presents as {@code Authorization: Bearer KEY}; at least one when enabled
+     * @param forms form name (the path /forms/NAME) to what the form's mail looks like
+     */
+    public record Http(boolean enabled, List<String> addresses, int port, List<String> apiKeys, int maxRequestKb,
+                       java.util.Map<String, Form> forms) {
+    }
+
+    /** An HTML form turned into a mail: the fields go in the body; the visitor is sent to {@code redirect}. */
+    public record Form(String to, String from, String subject, String redirect) {
+    }
+
+    /** Outbound security for one smart host or route-domain host (IIS "Outbound Security"). */
+    public record OutboundSecurity(boolean requireTls, String username, String password) {
+        public static final OutboundSecurity OPPORTUNISTIC = new OutboundSecurity(false, null, null);
     }
 
     public record ConnectionControl(List<String> grant, List<String> deny) {
@@ -93,7 +134,15 @@ public record MailrootConfig(
             String smartHost,
             boolean attemptDirectBeforeSmartHost,
             Map<String, String> routeDomains,
-            String ndrCopyTo) {
+            String ndrCopyTo,
+            Map<String, OutboundSecurity> outboundSecurity,
+            Integer badmailWarnSizeKb) {
+
+        /** The security settings for a relay as written in smartHost or routeDomains; opportunistic TLS otherwise. */
+        public OutboundSecurity securityFor(String relay) {
+            return relay == null ? OutboundSecurity.OPPORTUNISTIC
+                    : outboundSecurity.getOrDefault(relay.toLowerCase(Locale.ROOT), OutboundSecurity.OPPORTUNISTIC);
+        }
     }
 
     public record Local(Duration delayNotification, Duration expirationTimeout) {

@@ -18,13 +18,12 @@ import org.subethamail.smtp.server.Session;
  * The few SubEthaSMTP 7.2 commands Mailroot replaces. This is the one place that touches SubEthaSMTP's internal
  * package; everything else talks to it through {@code MessageHandler}. Why each is replaced:
  * <ul>
- * <li>EHLO: the stock one does not advertise PIPELINING (which its command loop handles well) and does advertise
- * CHUNKING and SMTPUTF8, which Mailroot does not promise.</li>
+ * <li>EHLO ({@link EhloCommand}): the stock one does not advertise PIPELINING (which its command loop handles
+ * well) and does advertise CHUNKING and SMTPUTF8, which Mailroot does not promise.</li>
  * <li>DATA: after a rejected message the stock one neither reads the rest of the message (so the client's
  * remaining lines would run as commands) nor ends the transaction (so the next MAIL FROM gets 503).</li>
  * <li>BDAT: not advertised, so refused rather than half-supported.</li>
  * </ul>
- * When TLS and AUTH arrive, EHLO here must learn to list STARTTLS and AUTH.
  */
 final class SmtpCommands {
 
@@ -35,33 +34,9 @@ final class SmtpCommands {
 
     static void install(SMTPServer server) {
         CommandHandler commands = server.getCommandHandler();
-        commands.addCommand(new Ehlo());
+        commands.addCommand(new EhloCommand());
         commands.addCommand(new Data());
         commands.addCommand(new NotImplemented("BDAT"));
-    }
-
-    static final class Ehlo extends BaseCommand {
-
-        Ehlo() {
-            super("EHLO", "Introduce yourself.", "<hostname>");
-        }
-
-        @Override
-        public void execute(String commandString, Session session) throws IOException {
-            String[] args = getArgs(commandString);
-            if (args.length < 2) {
-                session.sendResponse("501 5.5.4 Syntax: EHLO hostname");
-                return;
-            }
-            session.resetMailTransaction();
-            session.setHelo(args[1]);
-            SMTPServer server = session.getServer();
-            int max = server.getMaxMessageSize();
-            session.sendResponse("250-" + server.getHostName() + "\r\n"
-                    + "250-SIZE" + (max > 0 ? " " + max : "") + "\r\n"
-                    + "250-PIPELINING\r\n"
-                    + "250 8BITMIME");
-        }
     }
 
     static final class Data extends BaseCommand {

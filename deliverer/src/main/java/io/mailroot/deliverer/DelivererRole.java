@@ -126,12 +126,23 @@ public final class DelivererRole implements Role {
             LOG.error("deliverer consumer stopped", e);
         } finally {
             queues.close();
+            finalCommit();
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Keeps what was finished before stopping; a wakeup that arrived outside poll may hit the first try. */
+    private void finalCommit() {
+        for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 commit(true);
+                return;
+            } catch (WakeupException e) {
+                LOG.debug("commit interrupted by the stop signal; trying again");
             } catch (RuntimeException e) {
                 LOG.warn("final commit failed; those records will be delivered again", e);
+                return;
             }
-            consumer.close(Duration.ofSeconds(5));
         }
     }
 

@@ -2,6 +2,7 @@ package io.mailroot.deliverer;
 
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.NextHop;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -10,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -23,6 +25,8 @@ import org.slf4j.LoggerFactory;
 final class HopQueues {
 
     private static final Logger LOG = LoggerFactory.getLogger(HopQueues.class);
+    /** How long an idle connection waits for more mail to its hop before it is closed. */
+    private static final Duration LINGER = Duration.ofSeconds(2);
 
     /** One message waiting for its next hop, and where to report when it is done. */
     record Job(MailRecord mail, NextHop hop, PartitionProgress progress, long offset, int size) {
@@ -59,6 +63,7 @@ final class HopQueues {
             }
             Queue q = queues.computeIfAbsent(job.hop().key(), k -> new Queue());
             q.pending.add(job);
+            notifyAll();
             // Enough connections that each carries about a connection's worth of messages, within the hop's limit.
             int wanted = Math.min(maxPerHop, (q.pending.size() + messagesPerConnection - 1) / messagesPerConnection);
             start = Math.max(0, Math.max(wanted, 1) - q.drainers);
@@ -104,9 +109,27 @@ final class HopQueues {
         }
     }
 
+    /**
+     * The hop's next job; when there is none, waits a moment for one (the connection stays open meanwhile, as
+     * Postfix's connection cache does), then gives up its place.
+     */
     private synchronized Job next(String key) {
         Queue q = queues.get(key);
+        long deadline = System.nanoTime() + LINGER.toNanos();
         Job job = closed ? null : q.pending.poll();
+        while (job == null && !closed) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                break;
+            }
+            try {
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            job = closed ? null : q.pending.poll();
+        }
         if (job == null) {
             q.drainers--;
             if (q.drainers == 0 && q.pending.isEmpty()) {
@@ -126,6 +149,7 @@ final class HopQueues {
         synchronized (this) {
             closed = true;
             queues.values().forEach(q -> q.pending.clear());
+            notifyAll();
         }
         active.forEach(HopSender::close);
     }

@@ -142,7 +142,16 @@ final class HopSender implements Closeable {
             return part.stream().map(r -> new DeliveryResult(r, Verdict.FAILED, "5.6.3",
                     "message has 8-bit content and " + host + " does not offer 8BITMIME", host)).toList();
         }
+        boolean reused = s.transactions() > 0;
         List<DeliveryResult> results = results(part, s.send(env, part, message), s);
+        if (reused && !s.usable() && results.stream().allMatch(r -> r.verdict() == Verdict.DEFERRED)
+                && route != null && open(route, routeIndex) instanceof Opened fresh) {
+            // A kept-open connection the host had meanwhile closed: that says nothing about the host, so once more.
+            s.close();
+            session = s = fresh.session();
+            routeIndex = fresh.index();
+            results = results(part, s.send(env, part, message), s);
+        }
         // A host that dropped or closed the session (421, lost connection) with nothing decided: the next MX may do better.
         while (!s.usable() && results.stream().allMatch(r -> r.verdict() == Verdict.DEFERRED)
                 && route != null && routeIndex + 1 < route.size()) {

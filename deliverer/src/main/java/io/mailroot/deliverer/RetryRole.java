@@ -129,7 +129,13 @@ public final class RetryRole implements Role {
             running = false;
             return;
         }
-        consumer.commitSync(commits);
+        try {
+            consumer.commitSync(commits);
+        } catch (WakeupException e) {
+            // Stopping: what was put back on outbound must still be committed, or it would go out twice.
+            consumer.commitSync(commits);
+            throw e;
+        }
     }
 
     private Instant dueAt(ConsumerRecord<String, byte[]> r) {

@@ -33,7 +33,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -387,10 +386,5 @@ class DelivererRoleTest {
             return admin.listConsumerGroupOffsets(prefix + "deliverer").partitionsToOffsetAndMetadata().get()
                     .entrySet().stream().anyMatch(e -> e.getKey().topic().equals(topic) && e.getValue() != null);
         }
-    }
-
-    @SuppressWarnings("unused")
-    private static String names(List<MailRecord> records) {
-        return records.stream().map(r -> r.envelope().id()).collect(Collectors.joining(","));
     }
 }

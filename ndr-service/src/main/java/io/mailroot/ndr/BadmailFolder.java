@@ -16,9 +16,6 @@ import org.slf4j.LoggerFactory;
  */
 final class BadmailFolder {
 
-    /** Until a setting exists for it (a later issue), the size above which every new entry is warned about. */
-    static final long DEFAULT_WARN_BYTES = 100L * 1024 * 1024;
-
     private static final Logger LOG = LoggerFactory.getLogger(BadmailFolder.class);
     private static final Duration WARN_EVERY = Duration.ofMinutes(1);
 
@@ -42,10 +39,19 @@ final class BadmailFolder {
         return bad;
     }
 
+    /** The size in bytes past which the log warns (delivery.badmailWarnSizeKb; null there means never). */
+    static long warnBytes(Integer warnSizeKb) {
+        return warnSizeKb == null ? Long.MAX_VALUE : warnSizeKb * 1024L;
+    }
+
+    boolean overWarningSize() throws IOException {
+        return badmail.size() > warnBytes;
+    }
+
     private void warnIfLarge() throws IOException {
-        long size = badmail.size();
         Instant now = Instant.now();
-        if (size > warnBytes && Duration.between(lastWarning, now).compareTo(WARN_EVERY) >= 0) {
+        if (Duration.between(lastWarning, now).compareTo(WARN_EVERY) >= 0 && overWarningSize()) {
+            long size = badmail.size();
             lastWarning = now;
             LOG.warn("Badmail folder {} holds {} KB, more than the {} KB it should; review and clear it (mailroot badmail)",
                     badmail.dir(), size / 1024, warnBytes / 1024);

@@ -57,7 +57,7 @@ public final class NdrRole implements Role {
         this.clients = clients;
         this.topics = topics;
         this.composer = new ReportComposer(config);
-        this.badmail = new BadmailFolder(config.badmailDir(), BadmailFolder.DEFAULT_WARN_BYTES);
+        this.badmail = new BadmailFolder(config.badmailDir(), BadmailFolder.warnBytes(config.delivery().badmailWarnSizeKb()));
     }
 
     @Override

@@ -43,6 +43,7 @@ abstract class PipelineScenarios {
     private ScriptedSmtpServer retrying;
     private ScriptedSmtpServer rejecting;
     private ScriptedSmtpServer restartHop;
+    private ScriptedSmtpServer busy;
     private int outboundPort;
     private Path dir;
     private int smtpPort;
@@ -57,11 +58,13 @@ abstract class PipelineScenarios {
         rejecting = new ScriptedSmtpServer("127.0.0.4", outboundPort)
                 .rejectRecipients(r -> true, "550 5.1.1 No such user here");
         restartHop = new ScriptedSmtpServer("127.0.0.5", outboundPort);
+        busy = new ScriptedSmtpServer("127.0.0.6", outboundPort).rejectRecipients(r -> true, "451 4.2.1 Mailbox busy");
         dns = new DnsResponder()
                 .mx("remote.test", 10, "mx.remote.test").a("mx.remote.test", "127.0.0.2")
                 .mx("retry.test", 10, "mx.retry.test").a("mx.retry.test", "127.0.0.3")
                 .mx("reject.test", 10, "mx.reject.test").a("mx.reject.test", "127.0.0.4")
-                .mx("restart.test", 10, "mx.restart.test").a("mx.restart.test", "127.0.0.5");
+                .mx("restart.test", 10, "mx.restart.test").a("mx.restart.test", "127.0.0.5")
+                .mx("busy.test", 10, "mx.busy.test").a("mx.busy.test", "127.0.0.6");
         smtpPort = FreePorts.next();
         node = new MailrootNode(config(SharedKafka.uniquePrefix("e2e"), "[1s, 1s]"), RoleName.all(), bootstrap());
         node.start();
@@ -82,6 +85,9 @@ abstract class PipelineScenarios {
                   retryIntervals: %s
                   outboundPort: %d
                   outboundTimeout: 20s
+                  delayNotification: 3s
+                  expirationTimeout: 8s
+                  ndrCopyTo: postmaster@local.test
                 """.formatted(dir.resolve("data"), dir.resolve("mailroot"), prefix, dns.address(), smtpPort,
                 retryIntervals, outboundPort);
         return ConfigLoader.parse(yaml, dir);
@@ -92,7 +98,7 @@ abstract class PipelineScenarios {
         if (node != null) {
             node.close();
         }
-        Stream.of(remote, retrying, rejecting, restartHop).forEach(ScriptedSmtpServer::close);
+        Stream.of(remote, retrying, rejecting, restartHop, busy).forEach(ScriptedSmtpServer::close);
         dns.close();
     }
 
@@ -171,6 +177,28 @@ abstract class PipelineScenarios {
         assertTrue(report.contains("Action: failed"), report);
         assertTrue(report.contains("Status: 5.1.1"), report);
         assertTrue(report.contains("Subject: bounce"), "the original headers are attached: " + report);
+        String copy = Await.value("the NDR copy for postmaster", WAIT, () -> dropFileFor("postmaster@local.test").orElse(null));
+        assertTrue(copy.contains("Status: 5.1.1"), copy);
+    }
+
+    @Test
+    void aMessageThatWaitsTooLongIsReportedDelayedOnceThenExpired() throws Exception {
+        submit("ivy@local.test", "jo@busy.test", message("ivy@local.test", "jo@busy.test", "slow"));
+        Await.until("a delay notice and then an expiry report for ivy", WAIT, () -> reportsFor("ivy@local.test").size() >= 2);
+        List<String> reports = reportsFor("ivy@local.test");
+        assertEquals(1, reports.stream().filter(r -> r.contains("Action: delayed")).count(), "exactly one delay notice");
+        String expired = reports.stream().filter(r -> r.contains("Action: failed")).findFirst().orElseThrow();
+        assertTrue(expired.contains("Status: 4.4.7"), expired);
+        assertTrue(busy.received().isEmpty());
+    }
+
+    private List<String> reportsFor(String recipient) {
+        try (Stream<Path> files = Files.list(dir.resolve("mailroot").resolve("Drop"))) {
+            return files.filter(p -> p.toString().endsWith(".eml")).map(PipelineScenarios::read)
+                    .filter(s -> s.contains("X-Receiver: " + recipient + "\r\n")).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
     }
 
     @Test

@@ -63,7 +63,9 @@ public final class ConfigLoader {
         String fqdn = n.string("fqdn", "Advanced Delivery: Fully-qualified domain name", defaultHostName(), "a domain name");
         n.check("fqdn", fqdn, f -> DOMAIN.matcher(f).matches(), "a domain name");
         Path dataDir = base.resolve(n.string("dataDir", "(none: the queue folder)", "./data", "a folder path")).normalize();
-        Path mailroot = base.resolve(n.string("mailroot", "Mailroot folder (Pickup, Drop, Badmail)", "./mailroot", "a folder path")).normalize();
+        // Not "./mailroot" by default: in the project folder that is the mailroot command itself.
+        String mailrootDir = n.string("mailroot", "Mailroot folder (Pickup, Drop, Badmail)", "<dataDir>/mailroot", "a folder path");
+        Path mailroot = (mailrootDir.equals("<dataDir>/mailroot") ? dataDir.resolve("mailroot") : base.resolve(mailrootDir)).normalize();
         List<String> localDomains = n.strings("localDomains", "Domains (local, default domain)", List.of(fqdn, "localhost"), "domain names")
                 .stream().map(d -> d.toLowerCase(java.util.Locale.ROOT)).toList();
         for (String d : localDomains) {

@@ -39,7 +39,7 @@ class ConfigLoaderTest {
         assertTrue(c.kafka().embedded());
         assertEquals("mailroot.", c.kafka().topicPrefix());
         assertEquals(BASE.resolve("data"), c.dataDir());
-        assertEquals(BASE.resolve("mailroot").resolve("Drop"), c.dropDir());
+        assertEquals(BASE.resolve("data").resolve("mailroot").resolve("Drop"), c.dropDir());
     }
 
     @Test

@@ -67,6 +67,8 @@ public final class DelivererRole implements Role {
     private HopQueues queues;
     private Thread thread;
     private volatile boolean running;
+    /** Set by {@link #abandon()}: stop as a killed process would, committing nothing more. */
+    private volatile boolean abandoned;
 
     public DelivererRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this.config = config;
@@ -126,7 +128,9 @@ public final class DelivererRole implements Role {
             LOG.error("deliverer consumer stopped", e);
         } finally {
             queues.close();
-            finalCommit();
+            if (!abandoned) {
+                finalCommit();
+            }
             consumer.close(Duration.ofSeconds(5));
         }
     }
@@ -281,6 +285,10 @@ public final class DelivererRole implements Role {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
+            if (abandoned) {
+                forget(revoked);
+                return;
+            }
             try {
                 commit(revoked, true);
             } catch (RuntimeException e) {
@@ -310,6 +318,17 @@ public final class DelivererRole implements Role {
             }
             paused.removeAll(gone);
         }
+    }
+
+    /**
+     * For tests of crash safety: stops the way {@code kill -9} would as far as Kafka and the next hops can tell.
+     * Connections are dropped mid-conversation, nothing more is produced or committed; the consumer only leaves its
+     * group (instead of timing out), so the next instance gets the partitions without waiting for the session
+     * time-out.
+     */
+    void abandon() {
+        abandoned = true;
+        close();
     }
 
     @Override

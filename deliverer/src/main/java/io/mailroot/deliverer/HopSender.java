@@ -9,6 +9,7 @@ import io.mailroot.deliverer.DeliveryResult.Verdict;
 import io.mailroot.deliverer.smtp.RecipientReply;
 import io.mailroot.deliverer.smtp.SmtpClient;
 import io.mailroot.deliverer.smtp.SmtpRefusedException;
+import io.mailroot.deliverer.smtp.SmtpSecurityException;
 import io.mailroot.deliverer.smtp.SmtpSession;
 import java.io.Closeable;
 import java.io.IOException;
@@ -23,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One delivery thread's hold on one next hop: it finds the hop's hosts, keeps one connection open and reuses it
- * for up to {@code maxMessagesPerConnection} transactions, splits long recipient lists, and tries the
- * fallback relay for what the direct route could not deliver. Used by one thread at a time.
+ * for up to {@code maxMessagesPerConnection} transactions, splits long recipient lists, moves on to the next MX when
+ * a host refuses the connection or the whole transaction for now, applies a relay's Outbound Security settings, and
+ * tries the fallback relay for what the direct route could not deliver. Used by one thread at a time.
  */
 final class HopSender implements Closeable {
 
@@ -36,6 +38,8 @@ final class HopSender implements Closeable {
     private final MailrootConfig config;
     private final MxResolver resolver;
     private final SmtpClient client;
+    /** What the direct route's relay (smart host or route domain) demands; opportunistic TLS for MX hosts. */
+    private final SmtpSession.Security directSecurity;
     private volatile SmtpSession session;
     private Unreachable unreachable;
     /** The hosts of the current route and which of them the open session is connected to. */
@@ -63,6 +67,16 @@ final class HopSender implements Closeable {
         this.config = config;
         this.resolver = resolver;
         this.client = client;
+        this.directSecurity = security(config, hop.relay());
+    }
+
+    /** The Outbound Security settings of a relay as written in smartHost or routeDomains. */
+    static SmtpSession.Security security(MailrootConfig config, String relay) {
+        if (relay == null) {
+            return SmtpSession.Security.OPPORTUNISTIC;
+        }
+        MailrootConfig.OutboundSecurity s = config.delivery().securityFor(relay);
+        return new SmtpSession.Security(s.requireTls(), s.username(), s.password(), relay);
     }
 
     /** One result per remote recipient of {@code mail}; recipients in local domains are left out (never sent). */
@@ -127,7 +141,7 @@ final class HopSender implements Closeable {
             } catch (DnsFailure e) {
                 return remember(part, Unreachable.of(e));
             }
-            Attempt attempt = open(route, 0);
+            Attempt attempt = open(route, 0, directSecurity);
             if (attempt instanceof Unreachable u) {
                 return remember(part, u);
             }
@@ -145,19 +159,20 @@ final class HopSender implements Closeable {
         boolean reused = s.transactions() > 0;
         List<DeliveryResult> results = results(part, s.send(env, part, message), s);
         if (reused && !s.usable() && results.stream().allMatch(r -> r.verdict() == Verdict.DEFERRED)
-                && route != null && open(route, routeIndex) instanceof Opened fresh) {
+                && route != null && open(route, routeIndex, directSecurity) instanceof Opened fresh) {
             // A kept-open connection the host had meanwhile closed: that says nothing about the host, so once more.
             s.close();
             session = s = fresh.session();
             routeIndex = fresh.index();
             results = results(part, s.send(env, part, message), s);
         }
-        // A host that dropped or closed the session (421, lost connection) with nothing decided: the next MX may do better.
-        while (!s.usable() && results.stream().allMatch(r -> r.verdict() == Verdict.DEFERRED)
+        // A host that dropped or closed the session (421, lost connection), or put off the whole transaction with a
+        // 4xx (to MAIL, DATA or the data), with nothing decided: the next MX may do better (RFC 5321 5.1).
+        while ((!s.usable() || s.transactionRefused()) && results.stream().allMatch(r -> r.verdict() == Verdict.DEFERRED)
                 && route != null && routeIndex + 1 < route.size()) {
-            s.close();
+            s.quit();
             session = null;
-            if (!(open(route, routeIndex + 1) instanceof Opened opened)) {
+            if (!(open(route, routeIndex + 1, directSecurity) instanceof Opened opened)) {
                 break;
             }
             session = s = opened.session();
@@ -179,7 +194,8 @@ final class HopSender implements Closeable {
                 .map(DeliveryResult::recipient).toList();
         // One connection per delivery thread keeps us within the connection limits: give up the direct one first.
         quit();
-        Attempt attempt = open(List.of(MailHost.parseRelay(hop.fallbackRelay(), config.delivery().outboundPort())), 0);
+        Attempt attempt = open(List.of(MailHost.parseRelay(hop.fallbackRelay(), config.delivery().outboundPort())), 0,
+                security(config, hop.fallbackRelay()));
         List<DeliveryResult> retried = new ArrayList<>();
         if (attempt instanceof Unreachable u) {
             retried.addAll(failAll(deferred, u));
@@ -211,7 +227,7 @@ final class HopSender implements Closeable {
     }
 
     /** Tries each host from {@code from} on, each of its addresses in order; returns a session or why none could be had. */
-    private Attempt open(List<MailHost> hosts, int from) {
+    private Attempt open(List<MailHost> hosts, int from, SmtpSession.Security security) {
         String lastError = "no mail host for " + hop.domain();
         String lastHost = null;
         String status = "4.4.1";
@@ -235,7 +251,11 @@ final class HopSender implements Closeable {
             for (InetAddress address : addresses) {
                 lastHost = host.name();
                 try {
-                    return new Opened(client.connect(host.name(), address, host.port()), i);
+                    return new Opened(client.connect(host.name(), address, host.port(), security), i);
+                } catch (SmtpSecurityException e) {
+                    // Names the relay: this is for the operator to fix, and stays temporary until they do.
+                    lastError = e.getMessage();
+                    status = e.status();
                 } catch (SmtpRefusedException e) {
                     lastError = e.getMessage();
                     status = "4.4.1";

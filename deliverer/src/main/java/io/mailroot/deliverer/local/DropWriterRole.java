@@ -10,7 +10,9 @@ import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -28,6 +30,9 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
@@ -37,7 +42,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Local delivery: reads the {@code local} topic and writes each message to the Drop folder as {@code <id>.eml}
  * (see {@link DropFile}). Offsets are committed only once the batch's files are on disk; a redelivered record
- * rewrites the same file, so a crash between writing and committing leaves no duplicate.
+ * rewrites the same file, so a crash between writing and committing leaves no duplicate. A message the folder keeps
+ * refusing is tried again every second, with one delay notice and finally a failure report
+ * ({@link LocalFollowups}), so a broken Drop folder never holds mail forever.
  */
 public final class DropWriterRole implements Role {
 
@@ -52,6 +59,8 @@ public final class DropWriterRole implements Role {
     private final KafkaClients clients;
     private final Topics topics;
     private final Path dropDir;
+    private final LocalFollowups followups;
+    private final Clock clock = Clock.systemUTC();
     private final CountDownLatch closing = new CountDownLatch(1);
     private final ExecutorService writers;
     private volatile KafkaConsumer<String, byte[]> consumer;
@@ -61,6 +70,7 @@ public final class DropWriterRole implements Role {
         this.clients = clients;
         this.topics = topics;
         this.dropDir = config.dropDir();
+        this.followups = new LocalFollowups(topics, config.delivery().local(), dropDir);
         AtomicInteger n = new AtomicInteger();
         this.writers = Executors.newFixedThreadPool(WRITERS, r -> {
             Thread t = new Thread(r, "drop-writer-io-" + n.incrementAndGet());
@@ -117,7 +127,8 @@ public final class DropWriterRole implements Role {
     }
 
     private void run() {
-        try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer")) {
+        try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
+             KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
             consumer = c;
             if (!running()) {
                 return;
@@ -128,8 +139,9 @@ public final class DropWriterRole implements Role {
                 if (batch.isEmpty()) {
                     continue;
                 }
+                Map<String, String> failed;
                 try {
-                    write(batch);
+                    failed = write(batch);
                 } catch (IOException e) {
                     LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
                             dropDir, batch.count(), e.toString());
@@ -137,7 +149,11 @@ public final class DropWriterRole implements Role {
                     pause();
                     continue;
                 }
-                commit(c, nextOffsets(batch));
+                if (failed.isEmpty()) {
+                    commit(c, nextOffsets(batch));
+                } else if (settle(c, producer, batch, failed)) {
+                    pause();
+                }
             }
         } catch (WakeupException e) {
             if (running()) {
@@ -150,8 +166,11 @@ public final class DropWriterRole implements Role {
         }
     }
 
-    /** Writes every file of the batch and returns only when all of them are on disk, or throws if any is not. */
-    private void write(ConsumerRecords<String, byte[]> batch) throws IOException {
+    /**
+     * Writes every file of the batch and returns when each is on disk or has failed: the failures by file name
+     * (empty when all were written). Throws only when interrupted, with the batch's outcome unknown.
+     */
+    private Map<String, String> write(ConsumerRecords<String, byte[]> batch) throws IOException {
         // The last record for a name wins, and no two writers ever share a name (they would share its temp file).
         Map<String, MailRecord> byName = new LinkedHashMap<>();
         for (ConsumerRecord<String, byte[]> record : batch) {
@@ -163,8 +182,8 @@ public final class DropWriterRole implements Role {
                         record.offset(), e.getMessage());
             }
         }
-        List<Future<?>> writes = new ArrayList<>(byName.size());
-        byName.forEach((name, mail) -> writes.add(writers.submit(() -> {
+        Map<String, Future<?>> writes = new LinkedHashMap<>();
+        byName.forEach((name, mail) -> writes.put(name, writers.submit(() -> {
             try {
                 AtomicFiles.write(dropDir.resolve(name), DropFile.envelopeBlock(mail.envelope()), mail.message());
             } catch (IOException e) {
@@ -172,23 +191,107 @@ public final class DropWriterRole implements Role {
             }
         })));
         // Wait for every write, failed or not, so none is still running when the batch is written again.
-        IOException failure = null;
-        for (Future<?> w : writes) {
+        Map<String, String> failures = new HashMap<>();
+        for (Map.Entry<String, Future<?>> w : writes.entrySet()) {
             try {
-                w.get();
+                w.getValue().get();
             } catch (ExecutionException e) {
-                if (failure == null) {
-                    failure = e.getCause() instanceof UncheckedIOException u ? u.getCause() : new IOException(e.getCause());
-                }
+                Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
+                failures.put(w.getKey(), cause.toString());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 closing.countDown();
-                failure = new IOException("interrupted while writing to the Drop folder", e);
-                break;
+                throw new IOException("interrupted while writing to the Drop folder", e);
             }
         }
-        if (failure != null) {
-            throw failure;
+        return failures;
+    }
+
+    /**
+     * After some files of a batch failed: each failed message is tried again, or (once it is old enough) reported
+     * as delayed or failed and finished. Commits up to the first message of each partition still to be tried again
+     * and rewinds there. Returns whether anything is left to try again (so the caller backs off).
+     */
+    private boolean settle(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> producer,
+                           ConsumerRecords<String, byte[]> batch, Map<String, String> failed) {
+        Instant now = clock.instant();
+        Map<String, Boolean> resolvedByName = new HashMap<>();
+        List<ProducerRecord<String, byte[]>> reports = new ArrayList<>();
+        // The last record for a name is the one that was written; earlier copies share its fate.
+        Map<String, ConsumerRecord<String, byte[]>> winners = new HashMap<>();
+        Map<ConsumerRecord<String, byte[]>, MailRecord> parsed = new HashMap<>();
+        for (ConsumerRecord<String, byte[]> record : batch) {
+            try {
+                MailRecord mail = EnvelopeCodec.fromRecord(record);
+                parsed.put(record, mail);
+                winners.put(fileName(mail, record), record);
+            } catch (EnvelopeCodec.MalformedRecordException e) {
+                // skipped (and logged) by write()
+            }
+        }
+        winners.forEach((name, record) -> {
+            String error = failed.get(name);
+            if (error == null) {
+                return;
+            }
+            MailRecord mail = parsed.get(record);
+            Instant since = mail.envelope().receivedAt() != null ? mail.envelope().receivedAt()
+                    : Instant.ofEpochMilli(record.timestamp());
+            LocalFollowups.Decision d = followups.after(mail, record.key(), error, since, now);
+            resolvedByName.put(name, d.resolved());
+            reports.addAll(d.records());
+            if (!d.resolved()) {
+                LOG.warn("{}: cannot write to the Drop folder {}, will try again: {}", mail.envelope().id(), dropDir,
+                        error);
+            } else {
+                LOG.warn("{}: cannot write to the Drop folder {}: {}; reported to the sender", mail.envelope().id(),
+                        dropDir, error);
+            }
+        });
+        if (!send(producer, reports)) {
+            rewind(c, batch);
+            return true;
+        }
+        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        boolean retry = false;
+        for (TopicPartition tp : batch.partitions()) {
+            List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
+            long next = records.get(records.size() - 1).offset() + 1;
+            for (ConsumerRecord<String, byte[]> record : records) {
+                MailRecord mail = parsed.get(record);
+                if (mail != null && Boolean.FALSE.equals(resolvedByName.get(fileName(mail, record)))) {
+                    next = record.offset();
+                    retry = true;
+                    break;
+                }
+            }
+            offsets.put(tp, new OffsetAndMetadata(next, ""));
+            if (c.assignment().contains(tp)) {
+                c.seek(tp, next);
+            }
+        }
+        commit(c, offsets);
+        return retry;
+    }
+
+    /** Sends the reports and copies and waits for all acks; false if any failed (nothing is committed then). */
+    private boolean send(KafkaProducer<String, byte[]> producer, List<ProducerRecord<String, byte[]>> records) {
+        List<Future<RecordMetadata>> acks = new ArrayList<>();
+        for (ProducerRecord<String, byte[]> r : records) {
+            acks.add(producer.send(r));
+        }
+        try {
+            for (Future<RecordMetadata> ack : acks) {
+                ack.get();
+            }
+            return true;
+        } catch (ExecutionException e) {
+            LOG.warn("could not queue local delivery reports: {}", e.getCause().toString());
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            closing.countDown();
+            return false;
         }
     }
 

@@ -42,20 +42,42 @@ public final class SmtpClient {
      * is a {@link SmtpRefusedException}; the caller may try the next host.
      */
     public SmtpSession connect(String hostName, InetAddress address, int port) throws IOException {
+        return connect(hostName, address, port, SmtpSession.Security.OPPORTUNISTIC);
+    }
+
+    /**
+     * As {@link #connect(String, InetAddress, int)}, under a relay's outbound security settings: when they need TLS
+     * (required, or credentials to send) a hop without it is a {@link SmtpSecurityException}, never a session in
+     * clear; with credentials the session is authenticated before it is returned.
+     */
+    public SmtpSession connect(String hostName, InetAddress address, int port, SmtpSession.Security security)
+            throws IOException {
+        SSLContext tls = startTls != null || security.tlsNeeded() ? tlsContext() : null;
         try {
-            return connect(hostName, address, port, startTls);
+            return connect(hostName, address, port, tls, security);
         } catch (SSLException e) {
+            if (security.tlsNeeded()) {
+                throw new SmtpSecurityException("4.7.10", "TLS with " + (security.relay() != null
+                        ? "relay " + security.relay() : hostName) + " failed (" + e.getMessage()
+                        + ") and is required; nothing was sent in clear");
+            }
             // A broken TLS offer must not stop the mail: like other MTAs, try the same host again in clear.
             LOG.info("TLS with {}[{}] failed ({}); delivering without TLS", hostName, address.getHostAddress(),
                     e.getMessage());
-            return connect(hostName, address, port, null);
+            return connect(hostName, address, port, null, security);
         }
     }
 
-    private SmtpSession connect(String hostName, InetAddress address, int port, SSLContext tls) throws IOException {
+    private SSLContext tlsContext() {
+        return startTls != null ? startTls : OpportunisticTls.context();
+    }
+
+    private SmtpSession connect(String hostName, InetAddress address, int port, SSLContext tls,
+                                SmtpSession.Security security) throws IOException {
         Duration connectTimeout = readTimeout.compareTo(MAX_CONNECT_TIMEOUT) < 0 ? readTimeout : MAX_CONNECT_TIMEOUT;
         return SmtpSession.open(hostName, new InetSocketAddress(address, port), heloName,
-                (int) connectTimeout.toMillis(), (int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()), live, tls);
+                (int) connectTimeout.toMillis(), (int) Math.min(Integer.MAX_VALUE, readTimeout.toMillis()), live, tls,
+                security);
     }
 
     /** Closes every open connection at once; the threads using them see an I/O error. */

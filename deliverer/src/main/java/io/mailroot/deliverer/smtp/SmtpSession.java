@@ -40,6 +40,10 @@ public final class SmtpSession implements Closeable {
     private OutputStream out;
     private boolean tls;
     private final Set<String> extensions = new HashSet<>();
+    private final Set<String> authMechanisms = new HashSet<>();
+    private String authenticatedAs;
+    /** The reply that refused the last transaction as a whole (MAIL, DATA or the end of data), or null. */
+    private SmtpReply transactionRefusal;
     private long sizeLimit;
     private boolean usable = true;
     private int transactions;
@@ -52,8 +56,13 @@ public final class SmtpSession implements Closeable {
         this.out = new BufferedOutputStream(socket.getOutputStream(), 64 * 1024);
     }
 
+    /**
+     * Connects and introduces us; with {@code startTls} set, starts TLS when offered; then applies {@code security}:
+     * no session without TLS when it is required or credentials are to be sent, and AUTH when it has credentials.
+     */
     static SmtpSession open(String host, InetSocketAddress address, String heloName, int connectTimeoutMs,
-                            int readTimeoutMs, Set<Socket> live, SSLContext startTls) throws IOException {
+                            int readTimeoutMs, Set<Socket> live, SSLContext startTls, Security security)
+            throws IOException {
         Socket socket = new Socket();
         live.add(socket);
         SmtpSession session = null;
@@ -63,9 +72,11 @@ public final class SmtpSession implements Closeable {
             socket.setTcpNoDelay(true);
             session = new SmtpSession(host, socket, live);
             session.introduce(heloName);
+            SmtpReply tlsRefused = null;
             if (startTls != null && session.supports("STARTTLS")) {
-                session.startTls(startTls, address, heloName);
+                tlsRefused = session.startTls(startTls, address, heloName);
             }
+            session.secure(security, tlsRefused);
             return session;
         } catch (IOException | RuntimeException e) {
             Socket current = session == null ? socket : session.socket;
@@ -87,13 +98,101 @@ public final class SmtpSession implements Closeable {
     }
 
     /**
-     * RFC 3207 STARTTLS, opportunistic: the certificate is not checked (nothing says which name it should carry),
-     * so this protects against listening, not against an active attacker. A refusal keeps the session in clear.
+     * What the outbound security settings of a relay ask of a session (IIS "Outbound Security").
+     *
+     * @param requireTls no mail without TLS
+     * @param username for AUTH PLAIN or LOGIN, or null for none
+     * @param relay the relay as configured, named in every error
      */
-    private void startTls(SSLContext context, InetSocketAddress address, String heloName) throws IOException {
+    public record Security(boolean requireTls, String username, String password, String relay) {
+        public static final Security OPPORTUNISTIC = new Security(false, null, null, null);
+
+        public boolean tlsNeeded() {
+            return requireTls || username != null;
+        }
+
+        @Override
+        public String toString() {
+            return "Security[requireTls=" + requireTls + ", username=" + username + ", relay=" + relay + "]";
+        }
+    }
+
+    /** Refuses the session unless it meets {@code security}, then authenticates if it has credentials. */
+    private void secure(Security security, SmtpReply tlsRefused) throws IOException {
+        if (security.tlsNeeded() && !tls) {
+            quietQuit();
+            String why = tlsRefused != null ? "it refused STARTTLS (" + tlsRefused.text() + ")"
+                    : "it does not offer STARTTLS";
+            throw new SmtpSecurityException("4.7.10", security.requireTls()
+                    ? "TLS is required for " + name(security) + " but " + why + "; nothing was sent in clear"
+                    : "credentials are configured for " + name(security) + " but " + why
+                    + "; the password is never sent in clear");
+        }
+        if (security.username() != null) {
+            authenticate(security);
+        }
+    }
+
+    private String name(Security security) {
+        return security.relay() != null ? "relay " + security.relay() : host;
+    }
+
+    /** RFC 4954 AUTH: PLAIN when offered (one round trip), else LOGIN. */
+    private void authenticate(Security security) throws IOException {
+        String user = security.username();
+        String password = security.password() == null ? "" : security.password();
+        SmtpReply reply;
+        if (authMechanisms.contains("PLAIN")) {
+            String token = base64("\0" + user + "\0" + password);
+            reply = command("AUTH PLAIN " + token);
+            if (reply.code() == 334) {
+                reply = command(token);
+            }
+        } else if (authMechanisms.contains("LOGIN")) {
+            reply = command("AUTH LOGIN");
+            if (reply.code() == 334) {
+                reply = command(base64(user));
+            }
+            if (reply.code() == 334) {
+                reply = command(base64(password));
+            }
+        } else {
+            quietQuit();
+            throw new SmtpSecurityException("4.7.0", name(security) + " offers " + (authMechanisms.isEmpty()
+                    ? "no AUTH" : "only AUTH " + String.join(" ", authMechanisms.stream().sorted().toList()))
+                    + " but credentials are configured for it (we speak PLAIN and LOGIN)");
+        }
+        if (reply.code() != 235) {
+            if (reply.code() == 334) {
+                // Abandon the exchange (RFC 4954 4) before saying goodbye.
+                command("*");
+            }
+            quietQuit();
+            String status = reply.status();
+            throw new SmtpSecurityException("4" + status.substring(1), "authentication as " + user + " at "
+                    + name(security) + " failed: " + reply.text());
+        }
+        authenticatedAs = user;
+    }
+
+    private static String base64(String s) {
+        return java.util.Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Who we authenticated as, or null. */
+    public String authenticatedAs() {
+        return authenticatedAs;
+    }
+
+    /**
+     * RFC 3207 STARTTLS: the certificate is not checked (nothing says which name it should carry, and the
+     * settings of this issue do not name one either), so this protects against listening, not against an active
+     * attacker. A refusal keeps the session in clear and is returned; a failed handshake throws.
+     */
+    private SmtpReply startTls(SSLContext context, InetSocketAddress address, String heloName) throws IOException {
         SmtpReply reply = command("STARTTLS");
         if (reply.code() != 220) {
-            return;
+            return reply;
         }
         SSLSocket ssl = (SSLSocket) context.getSocketFactory()
                 .createSocket(socket, address.getHostString(), address.getPort(), true);
@@ -109,8 +208,10 @@ public final class SmtpSession implements Closeable {
         tls = true;
         // RFC 3207 4.2: forget what was learnt before TLS and ask again.
         extensions.clear();
+        authMechanisms.clear();
         sizeLimit = 0;
         hello(heloName);
+        return null;
     }
 
     /** Whether the session runs over TLS. */
@@ -125,6 +226,15 @@ public final class SmtpSession implements Closeable {
                 String[] words = line.trim().split("\\s+");
                 String keyword = words[0].toUpperCase(Locale.ROOT);
                 extensions.add(keyword);
+                if (keyword.equals("AUTH") || keyword.startsWith("AUTH=")) {
+                    // Old servers announce "AUTH=LOGIN PLAIN"; some only that way.
+                    if (keyword.length() > 5) {
+                        authMechanisms.add(keyword.substring(5));
+                    }
+                    for (int i = 1; i < words.length; i++) {
+                        authMechanisms.add(words[i].toUpperCase(Locale.ROOT));
+                    }
+                }
                 if (keyword.equals("SIZE") && words.length > 1) {
                     try {
                         sizeLimit = Long.parseLong(words[1]);
@@ -163,6 +273,14 @@ public final class SmtpSession implements Closeable {
         return usable && !socket.isClosed();
     }
 
+    /**
+     * Whether the last transaction was refused as a whole with a temporary reply (to MAIL, DATA or the end of the
+     * data): unlike a refused recipient, that is about this host, and another MX may do better.
+     */
+    public boolean transactionRefused() {
+        return transactionRefusal != null;
+    }
+
     /** Transactions completed on this connection so far (for maxMessagesPerConnection). */
     public int transactions() {
         return transactions;
@@ -177,6 +295,7 @@ public final class SmtpSession implements Closeable {
         // RSET between messages: some servers keep state after a refused DATA; pipelined it costs no round trip.
         boolean reset = transactions > 0;
         transactions++;
+        transactionRefusal = null;
         RecipientReply[] results = new RecipientReply[recipients.size()];
         String stage = "MAIL FROM";
         try {
@@ -221,6 +340,7 @@ public final class SmtpSession implements Closeable {
                 }
             }
             if (!mail.positive()) {
+                refusedAsAWhole(mail);
                 for (int i = 0; i < results.length; i++) {
                     results[i] = RecipientReply.replied(recipients.get(i).address(), mail);
                 }
@@ -243,6 +363,7 @@ public final class SmtpSession implements Closeable {
             stage = "DATA";
             SmtpReply data = command("DATA");
             if (data.code() != 354) {
+                refusedAsAWhole(data);
                 noteClosing(data);
                 return fillReply(recipients, results, data);
             }
@@ -250,6 +371,7 @@ public final class SmtpSession implements Closeable {
             writeStuffed(message);
             out.flush();
             SmtpReply end = read();
+            refusedAsAWhole(end);
             noteClosing(end);
             return fillReply(recipients, results, end);
         } catch (IOException e) {
@@ -264,6 +386,12 @@ public final class SmtpSession implements Closeable {
                                          SmtpReply reply) {
         usable = false;
         return fillLost(recipients, results, host + " refused " + stage + ": " + reply.text());
+    }
+
+    private void refusedAsAWhole(SmtpReply reply) {
+        if (reply.transientFailure()) {
+            transactionRefusal = reply;
+        }
     }
 
     private void noteClosing(SmtpReply reply) {

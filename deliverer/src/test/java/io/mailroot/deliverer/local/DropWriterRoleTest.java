@@ -2,6 +2,7 @@ package io.mailroot.deliverer.local;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
@@ -11,6 +12,7 @@ import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.Outcome;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.testkit.Await;
 import io.mailroot.testkit.SharedKafka;
@@ -171,5 +173,60 @@ class DropWriterRoleTest {
         try (var files = Files.list(config.dropDir())) {
             assertEquals(1, files.count(), "one file per message id");
         }
+    }
+
+    @Test
+    void aDropFolderThatKeepsFailingGivesOneDelayNoticeThenAFailureReport() throws Exception {
+        bootstrap = SharedKafka.bootstrap();
+        prefix = SharedKafka.uniquePrefix("baddrop");
+        topics = new Topics(prefix, 2);
+        clients = new KafkaClients(bootstrap, prefix);
+        TopicCreator.ensure(bootstrap, topics, 3, (short) 1);
+        MailrootConfig config = ConfigLoader.parse("""
+                fqdn: relay.test
+                localDomains: [local.test]
+                mailroot: ./mr
+                delivery:
+                  local: {delayNotification: 2s, expirationTimeout: 5s}
+                """, dir);
+        // Drop is a file, so no message can be written into it.
+        Files.createDirectories(config.dropDir().getParent());
+        Files.write(config.dropDir(), new byte[0]);
+        List<MailRecord> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        Instant sent = Instant.now();
+        try (DropWriterRole writer = new DropWriterRole(config, clients, topics);
+             org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> dsn =
+                     clients.consumer("test-dsn", "test-dsn")) {
+            writer.start();
+            publish(List.of(toLocal(mail("STUCK", "alice@a.test", "hello", "bob@local.test"))));
+            List<TopicPartition> parts = dsn.partitionsFor(topics.dsn()).stream()
+                    .map(pi -> new TopicPartition(topics.dsn(), pi.partition())).toList();
+            dsn.assign(parts);
+            dsn.seekToBeginning(parts);
+            Await.until("a failure report", WAIT, () -> {
+                dsn.poll(Duration.ofMillis(100)).forEach(r -> reports.add(EnvelopeCodec.fromRecord(r)));
+                return reports.stream().anyMatch(r -> action(r) == Outcome.Action.FAILED);
+            });
+            Await.until("the local topic is committed to its end", WAIT, this::committedToTheEnd);
+        }
+        Duration took = Duration.between(sent, Instant.now());
+        List<MailRecord> delayed = reports.stream().filter(r -> action(r) == Outcome.Action.DELAYED).toList();
+        List<MailRecord> failed = reports.stream().filter(r -> action(r) == Outcome.Action.FAILED).toList();
+        assertEquals(1, delayed.size(), "one delay notice: " + reports);
+        assertEquals(1, failed.size());
+        Outcome notice = delayed.get(0).envelope().recipients().get(0).outcome();
+        assertEquals("4.3.0", notice.status());
+        Outcome gaveUp = failed.get(0).envelope().recipients().get(0).outcome();
+        assertEquals("5.3.0", gaveUp.status());
+        assertTrue(gaveUp.diagnostic().contains("cannot write to the Drop folder " + config.dropDir()),
+                gaveUp.diagnostic());
+        assertEquals("STUCK", failed.get(0).envelope().id());
+        assertEquals(List.of("bob@local.test"),
+                failed.get(0).envelope().recipients().stream().map(Recipient::address).toList());
+        assertTrue(took.compareTo(Duration.ofSeconds(5)) >= 0, "reported as failed after only " + took);
+    }
+
+    private static Outcome.Action action(MailRecord report) {
+        return report.envelope().recipients().get(0).outcome().action();
     }
 }

@@ -6,7 +6,8 @@ import java.net.InetAddress;
 /**
  * Who is on the other end of an SMTP session, as far as policies need to know.
  *
- * @param name the reverse-DNS name when the virtual server looks it up, else null
+ * @param name the forward-confirmed reverse-DNS name when the virtual server looks it up (reverseDnsLookup) and
+ *     DNS confirmed one, else null
  * @param helo what the client said in HELO/EHLO; null if it said nothing
  * @param authIdentity who the client authenticated as; null for an anonymous session
  */

@@ -4,6 +4,14 @@ import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.role.Role;
+import io.mailroot.ingress.auth.AuthCommand;
+import io.mailroot.ingress.auth.AuthFailures;
+import io.mailroot.ingress.auth.UserDirectory;
+import io.mailroot.ingress.connection.ConnectionGate;
+import io.mailroot.ingress.connection.ForwardConfirmedDns;
+import io.mailroot.ingress.connection.IdleWatchdog;
+import io.mailroot.ingress.tls.StartTlsCommand;
+import io.mailroot.ingress.tls.TlsContexts;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Duration;
@@ -12,12 +20,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.subethamail.smtp.internal.server.CommandHandler;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
@@ -33,6 +43,8 @@ public final class IngressRole implements Role {
     private static final int RECORD_OVERHEAD = 64 * 1024;
 
     private static final int UNLIMITED_CONNECTIONS = 1 << 30;
+    /** Connections SubEthaSMTP lets in past maxConnections so that ConnectionGate can answer them properly. */
+    private static final int SUBETHA_HEADROOM = 100;
 
     private static final Logger LOG = LoggerFactory.getLogger(IngressRole.class);
 
@@ -40,8 +52,10 @@ public final class IngressRole implements Role {
     private final KafkaClients clients;
     private final Topics topics;
     private final Duration queueTimeout;
-    private final List<SMTPServer> servers = new ArrayList<>();
+    private final List<Listener> listeners = new ArrayList<>();
     private InboundQueue queue;
+    private IdleWatchdog watchdog;
+    private ForwardConfirmedDns dns;
 
     public IngressRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this(config, clients, topics, DEFAULT_QUEUE_TIMEOUT);
@@ -64,13 +78,20 @@ public final class IngressRole implements Role {
     public synchronized void start() throws Exception {
         queue = new InboundQueue(producer(), topics.inbound(), queueTimeout);
         try {
+            watchdog = new IdleWatchdog(watchdogTick());
+            dns = new ForwardConfirmedDns(config.dns());
+            UserDirectory users = new UserDirectory(config.usersFile());
             for (MailrootConfig.VirtualServer vs : config.virtualServers()) {
-                Intake intake = intake(vs);
+                Front front = front(vs, users);
                 for (String address : vs.addresses()) {
-                    SMTPServer server = server(vs, address, intake);
-                    server.start();
-                    servers.add(server);
-                    LOG.info("{} listening on {}:{}", vs.name(), address, server.getPortAllocated());
+                    listen(vs, address, vs.port(), front, false);
+                    if (vs.tls().implicitPort() != null) {
+                        if (front.tls() == null) {
+                            LOG.warn("{}: tls.implicitPort {} is ignored: tls.enabled is false", vs.name(), vs.tls().implicitPort());
+                        } else {
+                            listen(vs, address, vs.tls().implicitPort(), front, true);
+                        }
+                    }
                 }
             }
         } catch (Exception | Error e) {
@@ -79,9 +100,51 @@ public final class IngressRole implements Role {
         }
     }
 
-    /** The ports the SMTP listeners are bound to, in configuration order (for logs and tests). */
+    /** What all listeners of one virtual server share: its intake, connection gate, TLS identity and AUTH. */
+    private record Front(Intake intake, ConnectionGate gate, SSLContext tls, AuthCommand auth) {
+    }
+
+    private Front front(MailrootConfig.VirtualServer vs, UserDirectory users) throws Exception {
+        MailrootConfig.ConnectionControl control = vs.connectionControl();
+        ConnectionGate gate = new ConnectionGate(vs.name(), vs.maxConnections(), AddressList.parse(control.grant(), dns),
+                AddressList.parse(control.deny(), dns), vs.reverseDnsLookup(), dns);
+        SSLContext tls = vs.tls().enabled()
+                ? TlsContexts.forServer(vs.tls(), config.dataDir().resolve("tls"), config.fqdn())
+                : null;
+        MailrootConfig.Authentication a = vs.authentication();
+        AuthCommand auth = new AuthCommand(new AuthCommand.Settings(a.basic(), a.allowAuthWithoutTls(), a.defaultDomain()),
+                users, new AuthFailures(a.maxFailures(), a.lockout()));
+        return new Front(intake(vs), gate, tls, auth);
+    }
+
+    private void listen(MailrootConfig.VirtualServer vs, String address, int port, Front front, boolean implicitTls)
+            throws UnknownHostException {
+        SMTPServer server = server(vs, address, port, front, implicitTls);
+        server.start();
+        listeners.add(new Listener(server, implicitTls));
+        LOG.info("{} listening on {}:{}{}", vs.name(), address, server.getPortAllocated(), implicitTls ? " (implicit TLS)" : "");
+    }
+
+    private record Listener(SMTPServer server, boolean implicitTls) {
+    }
+
+    /** Often enough that a 1 s time-out is kept to within a quarter of a second, and at least once a second. */
+    private Duration watchdogTick() {
+        Duration shortest = config.virtualServers().stream().map(MailrootConfig.VirtualServer::connectionTimeout)
+                .min(Duration::compareTo).orElse(Duration.ofMinutes(10));
+        Duration tick = shortest.dividedBy(4);
+        return tick.compareTo(Duration.ofMillis(100)) < 0 ? Duration.ofMillis(100)
+                : tick.compareTo(Duration.ofSeconds(1)) > 0 ? Duration.ofSeconds(1) : tick;
+    }
+
+    /** The ports the plain SMTP listeners are bound to, in configuration order (for logs and tests). */
     public synchronized List<Integer> ports() {
-        return servers.stream().map(SMTPServer::getPortAllocated).toList();
+        return listeners.stream().filter(l -> !l.implicitTls()).map(l -> l.server().getPortAllocated()).toList();
+    }
+
+    /** The ports of the implicit-TLS listeners (tls.implicitPort), in configuration order. */
+    public synchronized List<Integer> implicitTlsPorts() {
+        return listeners.stream().filter(Listener::implicitTls).map(l -> l.server().getPortAllocated()).toList();
     }
 
     private KafkaProducer<String, byte[]> producer() {
@@ -93,11 +156,8 @@ public final class IngressRole implements Role {
     }
 
     private Intake intake(MailrootConfig.VirtualServer vs) {
-        AddressList relayAllowed = AddressList.parse(vs.relay().allow());
-        if (!relayAllowed.names().isEmpty()) {
-            LOG.warn("{}: relay.allow entries {} are domain names, which are not matched yet; they allow nobody",
-                    vs.name(), relayAllowed.names());
-        }
+        // Domain names in relay.allow are matched through forward-confirmed reverse DNS, asked at RCPT and cached.
+        AddressList relayAllowed = AddressList.parse(vs.relay().allow(), dns);
         List<RecipientPolicy> recipientPolicies = new ArrayList<>();
         recipientPolicies.add(new RecipientSyntax());
         if (vs.maxRecipientsPerMessage() != null) {
@@ -106,7 +166,7 @@ public final class IngressRole implements Role {
         recipientPolicies.add(new RelayPolicy(config::isLocal, relayAllowed, vs.relay().allowAuthenticated()));
         List<MessagePolicy> messagePolicies = List.of(new HopCountPolicy(config.delivery().maxHopCount()));
         return new Intake(vs.name(), config.fqdn(), vs.reverseDnsLookup(), maxMessageBytes(vs),
-                List.copyOf(recipientPolicies), messagePolicies, queue);
+                List.copyOf(recipientPolicies), messagePolicies, queue).withRules(SessionRules.of(vs));
     }
 
     /** The configured limit, or, with no limit configured, the largest message a Kafka record can carry. */
@@ -116,39 +176,57 @@ public final class IngressRole implements Role {
         return kb == null ? recordLimit : (int) Math.min(recordLimit, kb * 1024L);
     }
 
-    private SMTPServer server(MailrootConfig.VirtualServer vs, String address, Intake intake) throws UnknownHostException {
+    private SMTPServer server(MailrootConfig.VirtualServer vs, String address, int port, Front front, boolean implicitTls)
+            throws UnknownHostException {
         Optional<InetAddress> bind = "0.0.0.0".equals(address) || "::".equals(address)
                 ? Optional.empty()
                 : Optional.of(InetAddress.getByName(address));
-        SMTPServer server = SMTPServer.port(vs.port())
+        Duration idle = vs.connectionTimeout();
+        SSLContext implicit = implicitTls ? front.tls() : null;
+        SMTPServer server = SMTPServer.port(port)
                 .bindAddress(bind)
                 .hostName(config.fqdn())
                 .softwareName("Mailroot")
-                .serverThreadName("mailroot-smtp-" + vs.port() + "-" + address)
-                .messageHandlerFactory(intake::open)
+                .serverThreadName("mailroot-smtp-" + port + "-" + address)
+                .messageHandlerFactory(front.intake()::open)
                 .insertReceivedHeaders(false)
-                .serverSocketFactory(NoDelayServerSocket::new)
-                .maxMessageSize(intake.maxMessageBytes())
+                .serverSocketFactory(() -> new NoDelayServerSocket(watchdog, idle, implicit))
+                .sessionHandler(front.gate())
+                .maxMessageSize(front.intake().maxMessageBytes())
                 // RecipientLimit answers with the enhanced code; SubEthaSMTP's own check would not.
                 .maxRecipients(-1)
-                // "No limit" must stay well below Integer.MAX_VALUE: SubEthaSMTP adds 10 to size a semaphore.
-                .maxConnections(vs.maxConnections() == null ? UNLIMITED_CONNECTIONS : vs.maxConnections())
-                .connectionTimeout((int) Math.min(Integer.MAX_VALUE, vs.connectionTimeout().toMillis()), TimeUnit.MILLISECONDS)
+                // ConnectionGate enforces maxConnections with 421 4.3.2; SubEthaSMTP's own limit (421 without an
+                // enhanced code) only stops a flood far past it. "No limit" must stay well below
+                // Integer.MAX_VALUE: SubEthaSMTP adds 10 to size a semaphore.
+                .maxConnections(vs.maxConnections() == null ? UNLIMITED_CONNECTIONS : vs.maxConnections() + SUBETHA_HEADROOM)
+                // The IdleWatchdog closes idle sessions with 421 4.4.2; SubEthaSMTP's read time-out is a backstop.
+                .connectionTimeout((int) Math.min(Integer.MAX_VALUE, idle.multipliedBy(2).plusSeconds(10).toMillis()),
+                        TimeUnit.MILLISECONDS)
                 .build();
+        CommandHandler commands = server.getCommandHandler();
+        commands.addCommand(new EhloCommand(front.tls() != null, front.auth()));
+        commands.addCommand(new StartTlsCommand(front.tls()));
+        commands.addCommand(front.auth());
+        // Last: it replaces MAIL, RCPT, DATA and the rest, and wraps every command present, ours included, in the
+        // command-line limit (which also notes EHLO for the Received header).
         SmtpCommands.install(server);
         return server;
     }
 
     @Override
     public synchronized void close() {
-        for (SMTPServer server : servers) {
+        for (Listener l : listeners) {
             try {
-                server.stop();
+                l.server().stop();
             } catch (RuntimeException e) {
-                LOG.warn("stopping SMTP listener on port {}: {}", server.getPort(), e.toString());
+                LOG.warn("stopping SMTP listener on port {}: {}", l.server().getPort(), e.toString());
             }
         }
-        servers.clear();
+        listeners.clear();
+        if (watchdog != null) {
+            watchdog.close();
+            watchdog = null;
+        }
         if (queue != null) {
             queue.close();
             queue = null;

@@ -1,23 +1,50 @@
 package io.mailroot.ingress;
 
+import io.mailroot.ingress.connection.IdleWatchdog;
+import io.mailroot.ingress.connection.TrackedSocket;
+import io.mailroot.ingress.tls.TlsContexts;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 
 /**
- * A server socket whose connections send each reply at once. SubEthaSMTP writes replies one by one; with Nagle's
- * algorithm on, a pipelining client's delayed ACK held every second reply back by about 40 ms per message.
+ * The listening socket of one SMTP listener. Its connections send each reply at once (SubEthaSMTP writes replies
+ * one by one; with Nagle's algorithm on, a pipelining client's delayed ACK held every second reply back by about
+ * 40 ms per message), are watched for idleness by the {@link IdleWatchdog}, and on an implicit-TLS port speak TLS
+ * from the first byte (the handshake runs when the greeting is written).
  */
 final class NoDelayServerSocket extends ServerSocket {
 
-    NoDelayServerSocket() throws IOException {
+    private final IdleWatchdog watchdog;
+    private final Duration idleLimit;
+    private final SSLContext implicitTls;
+
+    /** @param implicitTls the TLS identity for a port where TLS starts at connect, or null for plain SMTP */
+    NoDelayServerSocket(IdleWatchdog watchdog, Duration idleLimit, SSLContext implicitTls) throws IOException {
         super();
+        this.watchdog = watchdog;
+        this.idleLimit = idleLimit;
+        this.implicitTls = implicitTls;
     }
 
     @Override
     public Socket accept() throws IOException {
-        Socket s = super.accept();
-        s.setTcpNoDelay(true);
-        return s;
+        TrackedSocket s = watchdog.newSocket(idleLimit);
+        try {
+            implAccept(s);
+            s.setTcpNoDelay(true);
+            if (implicitTls == null) {
+                return s;
+            }
+            SSLSocket tls = TlsContexts.serverSocket(implicitTls, s);
+            s.layeredUnder(tls);
+            return tls;
+        } catch (IOException | RuntimeException e) {
+            s.close();
+            throw e;
+        }
     }
 }

@@ -19,11 +19,47 @@ public final class ReceivedHeader {
      * the 78-character line length of RFC 5322, ending in CRLF.
      */
     public static String format(Client client, String fqdn, String id, ZonedDateTime at) {
+        return format(client, false, "ESMTP", fqdn, id, at);
+    }
+
+    /**
+     * The header with the RFC 3848 protocol ({@code SMTP}, {@code ESMTP}, {@code ESMTPS}, {@code ESMTPA},
+     * {@code ESMTPSA}). With {@code nameChecked} (IIS's reverse DNS lookup) the client's name is its
+     * forward-confirmed reverse name, and {@code unverified} follows the address unless that name (or the address
+     * literal) is what the client said in HELO/EHLO.
+     */
+    public static String format(Client client, boolean nameChecked, String protocol, String fqdn, String id,
+                                ZonedDateTime at) {
         String helo = client.helo() == null ? "unknown" : printable(client.helo());
         String name = client.name() == null ? "unknown" : printable(client.name());
-        return "Received: from " + helo + " (" + name + " " + client.addressLiteral() + ")\r\n"
-                + "\tby " + fqdn + " (Mailroot) with ESMTP id " + id + ";\r\n"
+        String verdict = nameChecked && !matches(client) ? " unverified" : "";
+        return "Received: from " + helo + " (" + name + " " + client.addressLiteral() + verdict + ")\r\n"
+                + "\tby " + fqdn + " (Mailroot) with " + protocol + " id " + id + ";\r\n"
                 + "\t" + RFC_5322.format(at) + "\r\n";
+    }
+
+    /** RFC 3848's name for how the message came: greeting, TLS and authentication. */
+    public static String protocol(boolean extended, boolean tls, boolean authenticated) {
+        if (!extended && !tls && !authenticated) {
+            return "SMTP";
+        }
+        return "ESMTP" + (tls ? "S" : "") + (authenticated ? "A" : "");
+    }
+
+    /** Whether the client's HELO/EHLO names it truly: its confirmed reverse name or its own address literal. */
+    static boolean matches(Client client) {
+        String helo = client.helo();
+        if (helo == null) {
+            return false;
+        }
+        if (helo.equalsIgnoreCase(client.addressLiteral())) {
+            return true;
+        }
+        return client.name() != null && strip(helo).equalsIgnoreCase(strip(client.name()));
+    }
+
+    private static String strip(String name) {
+        return name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     }
 
     /** How many Received headers the header section holds; the body is not looked at. */

@@ -1,12 +1,12 @@
 package io.mailroot.ingress;
 
-import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Predicate;
 
 /**
  * IIS's relay restrictions: mail for a local domain is always welcome; mail for anywhere else only from an
- * allowed address or an authenticated session. Decided at RCPT, never by bouncing later.
+ * allowed address or an authenticated session. Decided at RCPT, never by bouncing later. An address literal
+ * ({@code bob@[192.0.2.1]}) is never local, whatever it names.
  */
 public final class RelayPolicy implements RecipientPolicy {
 
@@ -22,8 +22,10 @@ public final class RelayPolicy implements RecipientPolicy {
 
     @Override
     public Optional<SmtpReply> check(Client client, String recipient, int accepted) {
-        String domain = recipient.substring(recipient.lastIndexOf('@') + 1).toLowerCase(Locale.ROOT);
-        if (localDomain.test(domain)
+        // Judged on the parsed domain, so no spelling (trailing dot, quoted "@", literal) makes a remote one local.
+        Optional<MailboxAddress> mailbox = MailboxAddress.tryParse(recipient);
+        boolean local = mailbox.isPresent() && !mailbox.get().literal() && localDomain.test(mailbox.get().domain());
+        if (local
                 || allowed.contains(client.address())
                 || (allowAuthenticated && client.authenticated())) {
             return Optional.empty();

@@ -17,7 +17,8 @@ public final class Main {
             usage: mailroot start [--config FILE]            every role, beside an embedded Kafka broker
                    mailroot run ROLE... [--config FILE]      chosen roles against kafka.bootstrap
                    mailroot config                           print the configuration settings and defaults
-            roles: ingress, router, deliverer, retry, drop, ndr
+                   mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
+            roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
             Without --config, ./mailroot.yml is read when present; otherwise defaults apply.""";
 
     private Main() {
@@ -48,10 +49,11 @@ public final class Main {
             }
             case "run" -> {
                 if (rest.isEmpty()) {
-                    throw new ConfigException("'mailroot run' needs at least one role: ingress, router, deliverer, retry, drop, ndr");
+                    throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr");
                 }
                 yield serve(load(configFile), rest.stream().map(RoleName::parse).toList());
             }
+            case "user" -> UserCommand.run(rest, load(configFile));
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;

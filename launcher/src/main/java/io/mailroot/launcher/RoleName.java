@@ -9,6 +9,8 @@ import io.mailroot.deliverer.DelivererRole;
 import io.mailroot.deliverer.RetryRole;
 import io.mailroot.deliverer.local.DropWriterRole;
 import io.mailroot.ingress.IngressRole;
+import io.mailroot.ingress.http.HttpSubmissionRole;
+import io.mailroot.ingress.pickup.PickupRole;
 import io.mailroot.ndr.NdrRole;
 import io.mailroot.router.RouterRole;
 import java.util.Arrays;
@@ -17,11 +19,13 @@ import java.util.Locale;
 
 /** The roles {@code mailroot run} accepts, in the order they are started (consumers before producers). */
 public enum RoleName {
-    NDR, DROP, RETRY, DELIVERER, ROUTER, INGRESS;
+    NDR, DROP, RETRY, DELIVERER, ROUTER, PICKUP, HTTP, INGRESS;
 
     public Role create(MailrootConfig config, KafkaClients clients, Topics topics) {
         return switch (this) {
             case INGRESS -> new IngressRole(config, clients, topics);
+            case PICKUP -> new PickupRole(config, clients, topics);
+            case HTTP -> new HttpSubmissionRole(config, clients, topics);
             case ROUTER -> new RouterRole(config, clients, topics);
             case DELIVERER -> new DelivererRole(config, clients, topics);
             case RETRY -> new RetryRole(config, clients, topics);

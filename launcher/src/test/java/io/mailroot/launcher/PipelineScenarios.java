@@ -47,6 +47,8 @@ abstract class PipelineScenarios {
     private int outboundPort;
     private Path dir;
     private int smtpPort;
+    private int httpPort;
+    private static final String API_KEY = "e2e-key-0123456789abcdef";
     private MailrootNode node;
 
     @BeforeAll
@@ -66,6 +68,7 @@ abstract class PipelineScenarios {
                 .mx("restart.test", 10, "mx.restart.test").a("mx.restart.test", "127.0.0.5")
                 .mx("busy.test", 10, "mx.busy.test").a("mx.busy.test", "127.0.0.6");
         smtpPort = FreePorts.next();
+        httpPort = FreePorts.next();
         node = new MailrootNode(config(SharedKafka.uniquePrefix("e2e"), "[1s, 1s]"), RoleName.all(), bootstrap());
         node.start();
     }
@@ -78,6 +81,8 @@ abstract class PipelineScenarios {
                 localDomains: [local.test]
                 kafka: { topicPrefix: "%s", partitions: 2 }
                 dns: { servers: ["%s"], timeout: 2s }
+                pickup: { pollInterval: 200ms }
+                http: { enabled: true, port: %d, apiKeys: ["%s"] }
                 virtualServers:
                   - port: %d
                     relay: { allow: [127.0.0.0/8] }
@@ -88,7 +93,7 @@ abstract class PipelineScenarios {
                   delayNotification: 3s
                   expirationTimeout: 8s
                   ndrCopyTo: postmaster@local.test
-                """.formatted(dir.resolve("data"), dir.resolve("mailroot"), prefix, dns.address(), smtpPort,
+                """.formatted(dir.resolve("data"), dir.resolve("mailroot"), prefix, dns.address(), httpPort, API_KEY, smtpPort,
                 retryIntervals, outboundPort);
         return ConfigLoader.parse(yaml, dir);
     }
@@ -141,6 +146,36 @@ abstract class PipelineScenarios {
         assertTrue(file.startsWith("X-Sender: alice@client.test\r\nX-Receiver: bob@local.test\r\n"), file);
         assertTrue(file.contains("\r\nReceived: from client.test"), file);
         assertTrue(file.endsWith(msg), "the message after the relay's own header is byte-identical");
+    }
+
+    @Test
+    void aFileInPickupIsQueuedAndDeletedThenDelivered() throws Exception {
+        Path pickup = dir.resolve("mailroot").resolve("Pickup");
+        Path file = pickup.resolve("web-order.eml");
+        Path tmp = dir.resolve("web-order.tmp");
+        Files.writeString(tmp, "X-Sender: shop@client.test\r\nX-Receiver: kim@local.test\r\nFrom: <shop@client.test>\r\n"
+                + "To: <kim@local.test>\r\nSubject: order\r\n\r\nYour order shipped.\r\n", StandardCharsets.ISO_8859_1);
+        Files.move(tmp, file);
+        String drop = Await.value("the Pickup message in kim's Drop", WAIT, () -> dropFileFor("kim@local.test").orElse(null));
+        assertTrue(drop.contains("Your order shipped."), drop);
+        assertTrue(drop.startsWith("X-Sender: shop@client.test\r\nX-Receiver: kim@local.test\r\n"), drop);
+        Await.until("the Pickup file is deleted", WAIT, () -> !Files.exists(file));
+    }
+
+    @Test
+    void aWebApplicationSendsWithOneHttpRequest() throws Exception {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort + "/api/v1/messages"))
+                .header("Authorization", "Bearer " + API_KEY)
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
+                        {"from": "app@client.test", "to": ["lee@local.test"], "subject": "Welcome", "text": "Hello Lee"}
+                        """)).build();
+        var response = client.send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, response.statusCode(), response.body());
+        String drop = Await.value("the API message in lee's Drop", WAIT, () -> dropFileFor("lee@local.test").orElse(null));
+        assertTrue(drop.contains("Subject: Welcome"), drop);
+        assertTrue(drop.contains("Hello Lee"), drop);
     }
 
     @Test

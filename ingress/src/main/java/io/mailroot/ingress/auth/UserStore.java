@@ -8,7 +8,6 @@ import java.nio.file.Path;
 import java.util.Collections;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 
@@ -40,6 +39,9 @@ public final class UserStore {
                 }
                 int colon = line.indexOf(':');
                 try {
+                    if (colon <= 0) {
+                        throw new IllegalArgumentException("no user name");
+                    }
                     users.put(line.substring(0, colon).toLowerCase(Locale.ROOT), PasswordHash.decode(line.substring(colon + 1)));
                 } catch (RuntimeException e) {
                     throw new IOException(file + " line " + n + " is not 'user:pbkdf2-sha256:iterations:salt:hash'");
@@ -47,6 +49,11 @@ public final class UserStore {
             }
         }
         return new UserStore(file, users);
+    }
+
+    /** A store with nobody in it yet, saved to {@code file} on the first change. */
+    public static UserStore empty(Path file) {
+        return new UserStore(file, new TreeMap<>());
     }
 
     public static boolean validName(String name) {
@@ -65,22 +72,39 @@ public final class UserStore {
     public boolean verify(String user, char[] password) {
         PasswordHash h = users.get(user.toLowerCase(Locale.ROOT));
         if (h == null) {
-            Dummy.HASH.matches(password);
+            dummy().matches(password);
             return false;
         }
         return h.matches(password);
     }
 
-    /** Made on first use: hashing at class load would slow every start that never sees an unknown user. */
-    private static final class Dummy {
-        static final PasswordHash HASH = PasswordHash.create("dummy".toCharArray());
+    /** A hash as slow as the real ones, made on first use: hashing at load would slow every start. */
+    private PasswordHash dummy() {
+        PasswordHash d = dummy;
+        if (d == null) {
+            int iterations = users.values().stream().mapToInt(PasswordHash::iterations).findFirst().orElse(PasswordHash.ITERATIONS);
+            d = PasswordHash.create("dummy".toCharArray(), iterations);
+            dummy = d;
+        }
+        return d;
     }
 
+    private volatile PasswordHash dummy;
+
+    /** Adds or replaces a user, hashed with {@link PasswordHash#ITERATIONS}, and rewrites the file atomically. */
     public void put(String user, char[] password) throws IOException {
+        put(user, password, PasswordHash.ITERATIONS);
+    }
+
+    /** As {@link #put(String, char[])} with a given hash cost; fewer iterations are for tests only. */
+    public void put(String user, char[] password, int iterations) throws IOException {
         if (!validName(user)) {
             throw new IllegalArgumentException("user name '" + user + "' may hold only letters, digits and ._%+@-");
         }
-        users.put(user.toLowerCase(Locale.ROOT), PasswordHash.create(password));
+        if (password.length == 0) {
+            throw new IllegalArgumentException("the password is empty");
+        }
+        users.put(user.toLowerCase(Locale.ROOT), PasswordHash.create(password, iterations));
         save();
     }
 
@@ -98,7 +122,7 @@ public final class UserStore {
         AtomicFiles.write(file, b.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    public Optional<Path> file() {
-        return Optional.of(file);
+    public Path file() {
+        return file;
     }
 }

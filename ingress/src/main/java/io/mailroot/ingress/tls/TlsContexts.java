@@ -1,6 +1,8 @@
 package io.mailroot.ingress.tls;
 
+import io.mailroot.core.config.MailrootConfig;
 import java.io.IOException;
+import java.net.Socket;
 import java.io.Reader;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +22,7 @@ import java.util.Date;
 import java.util.List;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -47,6 +50,30 @@ public final class TlsContexts {
     private TlsContexts() {
     }
 
+    /**
+     * The virtual server's TLS identity: the operator's PEM files when configured, else the self-signed certificate
+     * kept in {@code selfSignedDir} (made on first start).
+     */
+    public static SSLContext forServer(MailrootConfig.Tls tls, Path selfSignedDir, String hostName)
+            throws IOException, GeneralSecurityException {
+        return tls.certificate() != null
+                ? fromPem(tls.certificate(), tls.privateKey())
+                : selfSigned(selfSignedDir, hostName);
+    }
+
+    /**
+     * The server side of TLS over an accepted connection (after STARTTLS, or at once on an implicit-TLS port),
+     * limited to {@link #PROTOCOLS}. The handshake runs on the first read or write, or {@code startHandshake()}.
+     */
+    public static SSLSocket serverSocket(SSLContext context, Socket plain) throws IOException {
+        // The peer's address as the "host": SubEthaSMTP's default used getHostName(), a reverse lookup per handshake.
+        SSLSocket s = (SSLSocket) context.getSocketFactory()
+                .createSocket(plain, plain.getInetAddress().getHostAddress(), plain.getPort(), true);
+        s.setUseClientMode(false);
+        s.setEnabledProtocols(PROTOCOLS);
+        return s;
+    }
+
     public static SSLContext fromPem(Path certificateChain, Path privateKey) throws IOException, GeneralSecurityException {
         List<X509Certificate> chain = new ArrayList<>();
         JcaX509CertificateConverter certs = new JcaX509CertificateConverter();
@@ -65,7 +92,8 @@ public final class TlsContexts {
             Object o = p.readObject();
             JcaPEMKeyConverter conv = new JcaPEMKeyConverter();
             if (o instanceof PEMKeyPair kp) {
-                key = conv.getKeyPair(kp).getPrivate();
+                // An "EC PRIVATE KEY" may lack its public half, which getKeyPair would need.
+                key = conv.getPrivateKey(kp.getPrivateKeyInfo());
             } else if (o instanceof PrivateKeyInfo info) {
                 key = conv.getPrivateKey(info);
             } else {
@@ -103,14 +131,19 @@ public final class TlsContexts {
             throw new GeneralSecurityException(e);
         }
         Files.createDirectories(crt.getParent());
-        try (JcaPEMWriter w = new JcaPEMWriter(Files.newBufferedWriter(keyFile, StandardCharsets.US_ASCII))) {
-            w.writeObject(pair.getPrivate());
-        }
+        // PKCS#8 ("PRIVATE KEY"), which every TLS tool reads.
+        String pkcs8 = "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pair.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n";
+        Files.deleteIfExists(keyFile);
         try {
-            Files.setPosixFilePermissions(keyFile, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system
+            // Owner-only from the moment it exists, not after a window of default permissions.
+            Files.createFile(keyFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException notPosix) {
+            Files.createFile(keyFile);
         }
+        Files.writeString(keyFile, pkcs8, StandardCharsets.US_ASCII);
         try (JcaPEMWriter w = new JcaPEMWriter(Files.newBufferedWriter(crt, StandardCharsets.US_ASCII))) {
             w.writeObject(cert);
         }

@@ -1,0 +1,50 @@
+package io.mailroot.ingress;
+
+import java.io.IOException;
+import org.subethamail.smtp.DropConnectionException;
+import org.subethamail.smtp.MessageHandler;
+import org.subethamail.smtp.RejectException;
+import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.server.Session;
+
+/**
+ * RCPT TO, with the forward path read by {@link MailboxAddress}: the recipient policies (relay above all) judge the
+ * domain the message would really go to, whatever tricks the path was written with.
+ */
+final class RcptCommand extends BaseCommand {
+
+    RcptCommand() {
+        super("RCPT", "Specifies the recipient. Can be used any number of times.", "TO:<recipient> [ <parameters> ]");
+    }
+
+    @Override
+    public void execute(String commandString, Session session) throws IOException, DropConnectionException {
+        if (!session.isMailTransactionInProgress()) {
+            session.sendResponse("503 5.5.1 Error: need MAIL command");
+            return;
+        }
+        try {
+            PathArgument argument = PathArgument.parse(commandString, "RCPT", "TO:");
+            MailboxAddress recipient = recipient(argument.path());
+            EsmtpParameters.Rcpt parameters = EsmtpParameters.rcpt(argument.parameters());
+            MessageHandler handler = session.getMessageHandler();
+            if (handler instanceof SmtpTransaction transaction) {
+                transaction.rcptTo(recipient, parameters);
+            } else {
+                handler.recipient(recipient.address());
+            }
+            session.addRecipient(recipient.address());
+            session.sendResponse("250 2.1.5 Ok");
+        } catch (RejectException e) {
+            session.sendResponse(e.getErrorResponse());
+        }
+    }
+
+    private static MailboxAddress recipient(String path) throws RejectException {
+        try {
+            return MailboxAddress.parse(path);
+        } catch (MailboxAddress.Invalid e) {
+            throw SmtpReply.of(501, "5.1.3 Bad recipient address syntax: " + e.getMessage()).reject();
+        }
+    }
+}

@@ -1,0 +1,399 @@
+package io.mailroot.ingress.pickup;
+
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.Envelope;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.MessageIds;
+import io.mailroot.core.message.Recipient;
+import io.mailroot.core.role.Role;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.ClosedWatchServiceException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The IIS Pickup directory: a complete message file dropped into {@code mailroot/Pickup} is queued on
+ * {@code inbound} and deleted once Kafka acknowledged it.
+ *
+ * <p>A file that has settled (see {@link SettledFiles}) is claimed by an atomic rename into
+ * {@code Pickup/.pickup-processing/ID_name}, so that no other Pickup watcher takes it as well and the queue id
+ * survives a crash. It is deleted from there only after the acknowledgement. A process that dies between the
+ * acknowledgement and the delete finds the file there at its next start and queues it again under the same id:
+ * a duplicate, never a loss. Files that are not messages go to Badmail with the reason.
+ *
+ * <p>File-system events only wake the watcher early; a poll every {@code pickup.pollInterval} finds what events
+ * missed (they are lost on overflow, and on some network file systems never come).
+ */
+public final class PickupRole implements Role {
+
+    static final String PROCESSING = ".pickup-processing";
+
+    private static final Logger LOG = LoggerFactory.getLogger(PickupRole.class);
+    private static final DateTimeFormatter RFC_5322 = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ENGLISH);
+    private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
+    /** Bounds what one look holds in memory; the rest waits for the next look, which follows at once. */
+    private static final int MAX_BATCH_FILES = 500;
+    private static final long MAX_BATCH_BYTES = 64L * 1024 * 1024;
+    /** Room left in a Kafka record for the envelope header and our Received header. */
+    private static final long MAX_FILE_BYTES = KafkaClients.MAX_RECORD_BYTES - 64 * 1024;
+
+    private final MailrootConfig config;
+    private final KafkaClients clients;
+    private final Topics topics;
+    private final Path pickupDir;
+    private final Path processingDir;
+    private final Badmail badmail;
+    private final SettledFiles settled;
+    private final AtomicLong looks = new AtomicLong();
+    private volatile Consumer<List<Path>> afterQueued = files -> { };
+    private volatile boolean running;
+    private Producer<String, byte[]> producer;
+    private WatchService watch;
+    private WatchKey registration;
+    private Thread thread;
+
+    /** A file taken out of Pickup, under the id it is queued with. */
+    private record Claimed(Path path, String id, String originalName) {
+    }
+
+    private record Sent(Claimed file, Future<RecordMetadata> ack) {
+    }
+
+    public PickupRole(MailrootConfig config, KafkaClients clients, Topics topics) {
+        this.config = config;
+        this.clients = clients;
+        this.topics = topics;
+        this.pickupDir = config.pickupDir();
+        this.processingDir = pickupDir.resolve(PROCESSING);
+        this.badmail = new Badmail(config.badmailDir());
+        this.settled = new SettledFiles(config.pickup().pollInterval().toNanos());
+    }
+
+    @Override
+    public String name() {
+        return "pickup";
+    }
+
+    @Override
+    public synchronized void start() throws IOException {
+        if (!config.pickup().enabled() || running) {
+            return;
+        }
+        Files.createDirectories(processingDir);
+        watch = FileSystems.getDefault().newWatchService();
+        registration = register();
+        producer = clients.producer("mailroot-pickup");
+        running = true;
+        thread = new Thread(this::run, "mailroot-pickup");
+        thread.setDaemon(true);
+        thread.start();
+        LOG.info("watching {}", pickupDir);
+    }
+
+    private WatchKey register() throws IOException {
+        return pickupDir.register(watch, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+    }
+
+    /** For tests: called with the files Kafka acknowledged, before they are deleted; a throw stands for a crash. */
+    void afterQueued(Consumer<List<Path>> hook) {
+        this.afterQueued = hook;
+    }
+
+    /** For tests: how many times the folder has been looked at. */
+    long looks() {
+        return looks.get();
+    }
+
+    private void run() {
+        try {
+            submit(leftByEarlierRun());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("resubmitting files left in {}: {}", processingDir, e.toString());
+        }
+        while (running) {
+            boolean more = false;
+            try {
+                more = look();
+            } catch (IOException | RuntimeException e) {
+                if (running) {
+                    LOG.warn("looking at {}: {}", pickupDir, e.toString());
+                }
+            }
+            if (!more && !waitForChange()) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Files claimed by a run that ended before deleting them: queued again under the id they were claimed with, so
+     * a duplicate can be recognised downstream.
+     */
+    private List<Claimed> leftByEarlierRun() throws IOException {
+        List<Claimed> left = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir)) {
+            for (Path p : files) {
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                String name = p.getFileName().toString();
+                int cut = name.indexOf('_');
+                left.add(cut > 0 ? new Claimed(p, name.substring(0, cut), name.substring(cut + 1))
+                        : new Claimed(p, MessageIds.next(), name));
+            }
+        }
+        if (!left.isEmpty()) {
+            LOG.warn("queueing again {} Pickup file(s) an earlier run took but did not finish", left.size());
+        }
+        return left;
+    }
+
+    /** @return true when settled files were left for the next look because this one was full */
+    private boolean look() throws IOException {
+        if (!registration.isValid()) {
+            // The folder was removed and perhaps made again: watch the new one.
+            Files.createDirectories(processingDir);
+            registration = register();
+        }
+        long now = System.nanoTime();
+        Set<Path> present = new HashSet<>();
+        List<Claimed> claimed = new ArrayList<>();
+        long bytes = 0;
+        boolean more = false;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(pickupDir)) {
+            for (Path p : files) {
+                String name = p.getFileName().toString();
+                if (name.startsWith(".") || name.endsWith(".tmp")) {
+                    continue; // our own folder, and the temporary files of writers that rename into place
+                }
+                BasicFileAttributes a;
+                try {
+                    a = Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException gone) {
+                    continue;
+                }
+                if (!a.isRegularFile()) {
+                    continue;
+                }
+                present.add(p);
+                if (!settled.settled(p, a.size(), a.lastModifiedTime().toMillis(), now)) {
+                    continue;
+                }
+                if (claimed.size() >= MAX_BATCH_FILES || (bytes > 0 && bytes + a.size() > MAX_BATCH_BYTES)) {
+                    more = true;
+                    continue;
+                }
+                Claimed c = claim(p, name);
+                if (c != null) {
+                    claimed.add(c);
+                    bytes += a.size();
+                    settled.forget(p);
+                }
+            }
+        }
+        settled.retainOnly(present);
+        submit(claimed);
+        looks.incrementAndGet();
+        return more;
+    }
+
+    private Claimed claim(Path file, String name) {
+        String id = MessageIds.next();
+        Path target = processingDir.resolve(id + "_" + name);
+        try {
+            Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+            return new Claimed(target, id, name);
+        } catch (IOException e) {
+            // Taken by another watcher, or (on Windows) still open in its writer: look again later.
+            LOG.debug("cannot claim {}: {}", file, e.toString());
+            return null;
+        }
+    }
+
+    /** Sends every claimed file, then waits for all acknowledgements, then deletes what Kafka holds. */
+    private void submit(List<Claimed> claimed) {
+        if (claimed.isEmpty()) {
+            return;
+        }
+        List<Sent> sent = new ArrayList<>();
+        boolean kafkaDown = false;
+        for (Claimed c : claimed) {
+            if (kafkaDown) {
+                putBack(c);
+                continue;
+            }
+            try {
+                Sent s = send(c);
+                if (s != null) {
+                    sent.add(s);
+                }
+            } catch (IOException e) {
+                LOG.warn("cannot read Pickup file {}: {}", c.originalName(), e.toString());
+                putBack(c);
+            } catch (RuntimeException e) {
+                // send() blocks up to max.block.ms when Kafka is unreachable: do not wait that long once per file.
+                LOG.warn("cannot queue Pickup file {} (the rest of this look waits for the next): {}", c.originalName(), e.toString());
+                putBack(c);
+                kafkaDown = true;
+            }
+        }
+        long deadline = System.nanoTime() + ACK_TIMEOUT.toNanos();
+        List<Path> queued = new ArrayList<>();
+        for (Sent s : sent) {
+            try {
+                s.ack().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                queued.add(s.file().path());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                putBack(s.file());
+            } catch (Exception e) {
+                // Perhaps queued after all: then the file comes once more, which beats not at all.
+                LOG.warn("Kafka did not take Pickup file {}: {}", s.file().originalName(), e.toString());
+                putBack(s.file());
+            }
+        }
+        afterQueued.accept(queued);
+        for (Path p : queued) {
+            try {
+                Files.deleteIfExists(p);
+            } catch (IOException e) {
+                LOG.warn("queued but cannot delete {} (it will be queued again at restart): {}", p, e.toString());
+            }
+        }
+    }
+
+    /** @return the pending send, or null when the file went to Badmail instead */
+    private Sent send(Claimed c) throws IOException {
+        long size = Files.size(c.path());
+        if (size > MAX_FILE_BYTES) {
+            // Too large to read into memory for Badmail.write: leave the reason, then move the file beside it.
+            Path bad = badmail.write(c.id(), new byte[0],
+                    "Pickup file " + c.originalName() + " is " + size + " bytes, more than the " + MAX_FILE_BYTES + " a message may have");
+            Files.move(c.path(), bad, StandardCopyOption.REPLACE_EXISTING);
+            LOG.warn("Pickup file {} too large, moved to Badmail as {}", c.originalName(), c.id());
+            return null;
+        }
+        byte[] file = Files.readAllBytes(c.path());
+        PickupMessage message;
+        String unreadable;
+        try {
+            message = PickupMessage.read(file);
+            unreadable = null;
+        } catch (PickupMessage.UnreadableMessage e) {
+            message = null;
+            unreadable = e.getMessage();
+        } catch (RuntimeException e) {
+            // A parser failure must not bring the file back again and again.
+            message = null;
+            unreadable = "unreadable: " + e;
+        }
+        if (message == null) {
+            badmail.write(c.id(), file, "Pickup file " + c.originalName() + " cannot be submitted: " + unreadable);
+            Files.deleteIfExists(c.path());
+            LOG.warn("Pickup file {} moved to Badmail as {}: {}", c.originalName(), c.id(), unreadable);
+            return null;
+        }
+        Instant now = Instant.now();
+        byte[] received = receivedHeader(c.id(), now).getBytes(StandardCharsets.US_ASCII);
+        byte[] bytes = new byte[received.length + message.queued().length];
+        System.arraycopy(received, 0, bytes, 0, received.length);
+        System.arraycopy(message.queued(), 0, bytes, received.length, message.queued().length);
+        Envelope envelope = Envelope.received(c.id(), message.sender(),
+                        message.recipients().stream().map(Recipient::of).toList(), now)
+                .withClient(null, null, null, null, false, "pickup");
+        return new Sent(c, producer.send(EnvelopeCodec.toRecord(topics.inbound(), c.id(), new MailRecord(envelope, bytes))));
+    }
+
+    private String receivedHeader(String id, Instant at) {
+        return "Received: from pickup by " + config.fqdn() + " (Mailroot) with Pickup id " + id + ";\r\n"
+                + "\t" + RFC_5322.format(ZonedDateTime.ofInstant(at, ZoneOffset.UTC)) + "\r\n";
+    }
+
+    /** Returns a file Kafka did not take to Pickup, where the next look finds it again. */
+    private void putBack(Claimed c) {
+        Path back = pickupDir.resolve(c.originalName());
+        try {
+            if (Files.exists(back, LinkOption.NOFOLLOW_LINKS)) {
+                back = pickupDir.resolve(c.id() + "_" + c.originalName());
+            }
+            Files.move(c.path(), back, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            LOG.warn("cannot return {} to Pickup (it will be queued at restart): {}", c.path(), e.toString());
+        }
+    }
+
+    /** Waits for a file-system event or until a watched file could have settled. @return false when closing */
+    private boolean waitForChange() {
+        long wait = Math.max(TimeUnit.MILLISECONDS.toNanos(1),
+                Math.min(config.pickup().pollInterval().toNanos(), settled.nanosUntilNextSettles(System.nanoTime())));
+        try {
+            WatchKey key = watch.poll(wait, TimeUnit.NANOSECONDS);
+            while (key != null) {
+                key.pollEvents();
+                key.reset();
+                key = watch.poll();
+            }
+            return running;
+        } catch (InterruptedException | ClosedWatchServiceException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!running) {
+            return;
+        }
+        running = false;
+        try {
+            watch.close();
+        } catch (IOException e) {
+            LOG.debug("closing the watch service: {}", e.toString());
+        }
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(40));
+            if (thread.isAlive()) {
+                thread.interrupt();
+                thread.join(TimeUnit.SECONDS.toMillis(5));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            producer.close(Duration.ofSeconds(10));
+        } catch (RuntimeException e) {
+            LOG.warn("closing the Pickup producer: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,290 @@
+package io.mailroot.ingress.pickup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mailroot.core.config.ConfigLoader;
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.KafkaClients;
+import io.mailroot.core.kafka.TopicCreator;
+import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.Recipient;
+import io.mailroot.testkit.Await;
+import io.mailroot.testkit.SharedKafka;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Pickup folder with real files and the shared embedded broker: what lands in inbound, and what is left on disk. */
+class PickupRoleTest {
+
+    private static final Duration WAIT = Duration.ofSeconds(30);
+
+    @TempDir
+    static Path dir;
+    private static Topics topics;
+    private static KafkaClients clients;
+    private static KafkaConsumer<String, byte[]> inbound;
+    private static final List<MailRecord> queued = new ArrayList<>();
+
+    @BeforeAll
+    static void topics() throws Exception {
+        String bootstrap = SharedKafka.bootstrap();
+        String prefix = SharedKafka.uniquePrefix("pickup");
+        topics = new Topics(prefix, 2);
+        clients = new KafkaClients(bootstrap, prefix);
+        TopicCreator.ensure(bootstrap, topics, 3, (short) 1);
+        inbound = clients.consumer("check", "check");
+        List<TopicPartition> partitions = inbound.partitionsFor(topics.inbound()).stream()
+                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        inbound.assign(partitions);
+        inbound.seekToBeginning(partitions);
+    }
+
+    @AfterAll
+    static void closeConsumer() {
+        inbound.close();
+    }
+
+    private static MailrootConfig config(String name, String pollInterval) {
+        return ConfigLoader.parse("""
+                fqdn: relay.test
+                localDomains: [local.test]
+                mailroot: %s
+                pickup:
+                  pollInterval: %s
+                """.formatted(dir.resolve(name), pollInterval), dir);
+    }
+
+    private static PickupRole start(MailrootConfig config) throws Exception {
+        PickupRole role = new PickupRole(config, clients, topics);
+        role.start();
+        return role;
+    }
+
+    /** Drops a complete file the way careful writers do: written beside the folder, then renamed in. */
+    private static Path drop(MailrootConfig config, String name, String content) throws IOException {
+        Path tmp = config.pickupDir().resolve("." + name + ".tmp");
+        Files.write(tmp, content.getBytes(StandardCharsets.UTF_8));
+        return Files.move(tmp, config.pickupDir().resolve(name), StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    /** Every inbound record whose message contains {@code marker}, once at least {@code count} of them arrived. */
+    private static List<MailRecord> queuedWith(String marker, int count) {
+        List<MailRecord> found = new ArrayList<>();
+        Await.until(count + " record(s) with " + marker + " in " + topics.inbound(), WAIT, () -> {
+            for (ConsumerRecord<String, byte[]> r : inbound.poll(Duration.ofMillis(100))) {
+                queued.add(EnvelopeCodec.fromRecord(r));
+            }
+            found.clear();
+            queued.stream().filter(m -> text(m).contains(marker)).forEach(found::add);
+            return found.size() >= count;
+        });
+        return found;
+    }
+
+    private static String text(MailRecord m) {
+        return new String(m.message(), StandardCharsets.UTF_8);
+    }
+
+    private static List<String> recipients(MailRecord m) {
+        return m.envelope().recipients().stream().map(Recipient::address).toList();
+    }
+
+    private static boolean empty(Path folder) {
+        try (Stream<Path> files = Files.list(folder)) {
+            return files.noneMatch(p -> !p.getFileName().toString().equals(PickupRole.PROCESSING));
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** Splits off our Received header, checking it, and returns what follows it. */
+    private static String afterReceived(MailRecord m) {
+        String text = text(m);
+        String first = "Received: from pickup by relay.test (Mailroot) with Pickup id " + m.envelope().id() + ";\r\n\t";
+        assertTrue(text.startsWith(first), text);
+        return text.substring(text.indexOf("\r\n", first.length()) + 2);
+    }
+
+    @Test
+    void doesNothingWhenDisabled() throws Exception {
+        MailrootConfig config = ConfigLoader.parse("fqdn: relay.test\nmailroot: " + dir.resolve("off") + "\npickup: { enabled: false }\n", dir);
+        try (PickupRole role = start(config)) {
+            assertFalse(Files.exists(config.pickupDir()), "not even the folder is made");
+            assertEquals(0, role.looks());
+        }
+    }
+
+    @Test
+    void takesTheEnvelopeFromXSenderAndXReceiverAndRemovesThem() throws Exception {
+        MailrootConfig config = config("xsender", "100ms");
+        try (PickupRole role = start(config)) {
+            String rest = "From: Someone Else <other@client.test>\r\nTo: list@local.test\r\nSubject: pickup-xsender\r\n\r\nHello.\r\n";
+            Path file = drop(config, "cdo.eml", "X-Sender: <alice@client.test>\r\nX-Receiver: <bob@local.test>\r\n"
+                    + "X-Receiver: carol@remote.test\r\n" + rest);
+
+            MailRecord m = queuedWith("pickup-xsender", 1).get(0);
+            assertEquals("alice@client.test", m.envelope().sender());
+            assertEquals(List.of("bob@local.test", "carol@remote.test"), recipients(m), "remote recipients are allowed");
+            assertEquals("pickup", m.envelope().virtualServer());
+            assertEquals(rest, afterReceived(m), "only the X-Sender and X-Receiver lines are gone");
+            Await.until("the file deleted", WAIT, () -> !Files.exists(file) && empty(config.pickupDir().resolve(PickupRole.PROCESSING)));
+        }
+    }
+
+    @Test
+    void takesTheEnvelopeFromToCcAndBccAndRemovesBcc() throws Exception {
+        MailrootConfig config = config("tocc", "100ms");
+        try (PickupRole role = start(config)) {
+            // Written on Unix: bare LF line ends, and a folded Bcc.
+            Path file = drop(config, "unix.eml", "From: Alice <alice@client.test>\nTo: bob@local.test, Carol <carol@remote.test>\n"
+                    + "Cc: dave@local.test\nBcc: eve@hidden.test,\n\tfrank@hidden.test\nSubject: pickup-bcc\n\nBcc: in the body stays\n");
+
+            MailRecord m = queuedWith("pickup-bcc", 1).get(0);
+            assertEquals("alice@client.test", m.envelope().sender());
+            assertEquals(List.of("bob@local.test", "carol@remote.test", "dave@local.test", "eve@hidden.test", "frank@hidden.test"),
+                    recipients(m));
+            assertEquals("From: Alice <alice@client.test>\r\nTo: bob@local.test, Carol <carol@remote.test>\r\n"
+                    + "Cc: dave@local.test\r\nSubject: pickup-bcc\r\n\r\nBcc: in the body stays\r\n", afterReceived(m));
+            assertFalse(text(m).contains("hidden.test"), "no trace of the Bcc recipients in the queued copy");
+            Await.until("the file deleted", WAIT, () -> !Files.exists(file));
+        }
+    }
+
+    @Test
+    void movesWhatIsNotAMessageToBadmailWithTheReason() throws Exception {
+        MailrootConfig config = config("badmail", "100ms");
+        try (PickupRole role = start(config)) {
+            String garbage = "this is not a message\r\njust some text\r\n";
+            String noRecipients = "From: alice@client.test\r\nSubject: nobody\r\n\r\nTo whom?\r\n";
+            String badAddress = "From: alice@client.test\r\nTo: bob@@local.test\r\n\r\nHi\r\n";
+            Path a = drop(config, "garbage.txt", garbage);
+            Path b = drop(config, "nobody.eml", noRecipients);
+            Path c = drop(config, "badaddress.eml", badAddress);
+
+            Path badmail = config.badmailDir();
+            Await.until("three messages in Badmail", WAIT, () -> badFiles(badmail).size() == 3);
+            Await.until("the files gone from Pickup", WAIT, () -> !Files.exists(a) && !Files.exists(b) && !Files.exists(c));
+            assertEquals(garbage, badmailed(badmail, garbage), "kept as it was");
+            assertTrue(reasonFor(badmail, garbage).contains("line 1 is not a header field"), reasonFor(badmail, garbage));
+            assertTrue(reasonFor(badmail, garbage).contains("garbage.txt"), "the reason names the file");
+            assertTrue(reasonFor(badmail, noRecipients).contains("no recipients"), reasonFor(badmail, noRecipients));
+            assertTrue(reasonFor(badmail, badAddress).contains("bad address in To"), reasonFor(badmail, badAddress));
+            assertTrue(empty(config.pickupDir().resolve(PickupRole.PROCESSING)));
+        }
+    }
+
+    private static List<Path> badFiles(Path badmail) {
+        if (!Files.isDirectory(badmail)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.list(badmail)) {
+            return files.filter(p -> p.toString().endsWith(".bad")).toList();
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static String badmailed(Path badmail, String content) throws IOException {
+        for (Path p : badFiles(badmail)) {
+            String s = Files.readString(p);
+            if (s.equals(content)) {
+                return s;
+            }
+        }
+        throw new AssertionError("not in Badmail: " + content);
+    }
+
+    private static String reasonFor(Path badmail, String content) throws IOException {
+        for (Path p : badFiles(badmail)) {
+            if (Files.readString(p).equals(content)) {
+                String name = p.getFileName().toString();
+                return Files.readString(p.resolveSibling(name.substring(0, name.length() - 4) + ".bdr"));
+            }
+        }
+        throw new AssertionError("not in Badmail: " + content);
+    }
+
+    @Test
+    void aCrashBetweenPublishAndDeleteQueuesTheFileAgainAtRestart() throws Exception {
+        MailrootConfig config = config("crash", "100ms");
+        Path processing = config.pickupDir().resolve(PickupRole.PROCESSING);
+        AtomicBoolean crashed = new AtomicBoolean();
+        PickupRole first = new PickupRole(config, clients, topics);
+        first.afterQueued(files -> {
+            if (!files.isEmpty()) {
+                crashed.set(true);
+                throw new IllegalStateException("the process dies here");
+            }
+        });
+        first.start();
+        Path file;
+        try {
+            file = drop(config, "crash.eml", "From: alice@client.test\r\nTo: bob@local.test\r\nSubject: pickup-crash\r\n\r\nOnce or twice.\r\n");
+            Await.until("published, then crashed before the delete", WAIT, crashed::get);
+        } finally {
+            first.close();
+        }
+        MailRecord published = queuedWith("pickup-crash", 1).get(0);
+        assertFalse(Files.exists(file));
+        assertFalse(empty(processing), "the claimed file is still on disk");
+
+        try (PickupRole second = start(config)) {
+            Await.until("the file deleted after the second publish", WAIT, () -> empty(processing));
+            List<MailRecord> both = queuedWith("pickup-crash", 2);
+            assertEquals(2, both.size(), "a duplicate, never a loss");
+            assertEquals(published.envelope().id(), both.get(1).envelope().id(), "queued again under the same id");
+            assertEquals(afterReceived(published), afterReceived(both.get(1)));
+            assertTrue(empty(config.pickupDir()));
+        }
+    }
+
+    @Test
+    void aFileStillBeingWrittenIsNotTakenHalf() throws Exception {
+        MailrootConfig config = config("slow", "500ms");
+        try (PickupRole role = start(config)) {
+            StringBuilder body = new StringBuilder();
+            for (int i = 0; i < 40; i++) {
+                body.append("Line ").append(i).append(" of a message written slowly.\r\n");
+            }
+            String message = "From: alice@client.test\r\nTo: bob@local.test\r\nSubject: pickup-slow\r\n\r\n" + body;
+            byte[] bytes = message.getBytes(StandardCharsets.US_ASCII);
+            Path file = config.pickupDir().resolve("slow.eml");
+            long looksBefore;
+            // Created, then written in pieces for about two seconds, as an IIS-era writer does.
+            try (OutputStream out = Files.newOutputStream(file)) {
+                looksBefore = role.looks();
+                int chunk = bytes.length / 40 + 1;
+                for (int off = 0; off < bytes.length; off += chunk) {
+                    out.write(bytes, off, Math.min(chunk, bytes.length - off));
+                    out.flush();
+                    Thread.sleep(50); // the slow writer under test, not synchronisation
+                }
+            }
+            assertTrue(role.looks() - looksBefore >= 3, "the folder was looked at while the file grew");
+
+            MailRecord m = queuedWith("pickup-slow", 1).get(0);
+            assertEquals(message, afterReceived(m), "the whole file, not the part written at some look");
+            Await.until("the file deleted", WAIT, () -> !Files.exists(file));
+        }
+    }
+}

@@ -44,13 +44,13 @@ public final class ConfigLoader {
         } catch (IOException e) {
             throw new ConfigException("configuration is not valid YAML: " + e.getMessage());
         }
-        return read(root, base, d -> { });
+        return read(root, base, false, d -> { });
     }
 
     /** Every setting with its IIS name, default and range, in the order the loader reads them. */
     public static List<SettingDoc> documentation() {
         List<SettingDoc> docs = new ArrayList<>();
-        read(null, Path.of("."), d -> {
+        read(null, Path.of("."), true, d -> {
             if (docs.stream().noneMatch(x -> x.key().equals(d.key()))) {
                 docs.add(d);
             }
@@ -58,8 +58,8 @@ public final class ConfigLoader {
         return docs;
     }
 
-    private static MailrootConfig read(JsonNode root, Path base, Consumer<SettingDoc> docs) {
-        ConfigNode n = new ConfigNode("", root, docs);
+    private static MailrootConfig read(JsonNode root, Path base, boolean documenting, Consumer<SettingDoc> docs) {
+        ConfigNode n = new ConfigNode("", root, docs, documenting);
         String fqdn = n.string("fqdn", "Advanced Delivery: Fully-qualified domain name", defaultHostName(), "a domain name");
         n.check("fqdn", fqdn, f -> DOMAIN.matcher(f).matches(), "a domain name");
         Path dataDir = base.resolve(n.string("dataDir", "(none: the queue folder)", "./data", "a folder path")).normalize();
@@ -185,7 +185,7 @@ public final class ConfigLoader {
         var routes = d.stringMap("routeDomains", "Domains (remote): Forward all mail to smart host", "domain: host[:port]");
         routes.forEach((dom, hop) -> d.check("routeDomains." + dom, hop, x -> HOST_PORT.matcher(x).matches(), "host[:port]"));
         Map<String, MailrootConfig.OutboundSecurity> security = new java.util.LinkedHashMap<>();
-        d.childMap("outboundSecurity", "Outbound Security (per smart host or route-domain host)",
+        d.childMap("outboundSecurity", "<relay>", "Outbound Security (per smart host or route-domain host)",
                 "relay as written in smartHost/routeDomains: {requireTls, username, password}").forEach((relayName, sn) -> {
             String user = sn.string("username", "Outbound Security: Basic authentication user name", null, "a user name, or null");
             String pass = sn.string("password", "Outbound Security: Basic authentication password", null, "a password, or null");
@@ -193,7 +193,8 @@ public final class ConfigLoader {
                 throw ConfigException.invalid(sn.keyOf("password"), pass == null ? "null" : "(set)", "set together with username");
             }
             security.put(relayName.toLowerCase(java.util.Locale.ROOT), new MailrootConfig.OutboundSecurity(
-                    sn.bool("requireTls", "Outbound Security: TLS encryption", false), user, pass));
+                    sn.bool("requireTls", "Outbound Security: TLS encryption", false), user, pass,
+                    sn.bool("verifyCertificate", "(none: check the relay's certificate when TLS is required)", true)));
         });
         Integer badmailWarn = d.integer("badmailWarnSizeKb", "(none: Badmail size warning)", 102_400, 1, Integer.MAX_VALUE, true);
         String ndr = d.string("ndrCopyTo", "Messages: Send copy of Non-Delivery Report to", null, "a mailbox address, or null");
@@ -215,7 +216,7 @@ public final class ConfigLoader {
         }
         int maxKb = h.integer("maxRequestKb", "(none)", 10240, 1, 65536, false);
         Map<String, MailrootConfig.Form> forms = new java.util.LinkedHashMap<>();
-        h.childMap("forms", "(none: HTML form to mail)", "form name: {to, from, subject, redirect}").forEach((formName, f) -> {
+        h.childMap("forms", "<form>", "(none: HTML form to mail)", "form name: {to, from, subject, redirect}").forEach((formName, f) -> {
             String to = f.string("to", "(none)", null, "a mailbox address");
             f.check("to", to == null ? "" : to, x -> x.matches("[^@\\s]+@[^@\\s]+"), "a mailbox address (required)");
             forms.put(formName, new MailrootConfig.Form(to,

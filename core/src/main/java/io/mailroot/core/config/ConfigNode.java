@@ -25,8 +25,18 @@ public final class ConfigNode {
     private final Consumer<SettingDoc> docs;
     private final Set<String> read = new LinkedHashSet<>();
     private final List<ConfigNode> children = new ArrayList<>();
+    private final boolean documenting;
 
     public ConfigNode(String path, JsonNode node, Consumer<SettingDoc> docs) {
+        this(path, node, docs, false);
+    }
+
+    /**
+     * @param documenting read for the documentation table: mappings of named entries yield one placeholder entry
+     *     so that their settings are listed, and checks of required values are skipped
+     */
+    public ConfigNode(String path, JsonNode node, Consumer<SettingDoc> docs, boolean documenting) {
+        this.documenting = documenting;
         this.path = path;
         this.node = node == null || node.isNull() ? MissingNode.getInstance() : node;
         this.docs = docs;
@@ -56,7 +66,7 @@ public final class ConfigNode {
 
     public ConfigNode child(String name) {
         read.add(name);
-        ConfigNode c = new ConfigNode(key(name), node.get(name), docs);
+        ConfigNode c = new ConfigNode(key(name), node.get(name), docs, documenting);
         children.add(c);
         return c;
     }
@@ -72,7 +82,7 @@ public final class ConfigNode {
         }
         List<ConfigNode> list = new ArrayList<>();
         for (int i = 0; i < v.size(); i++) {
-            ConfigNode c = new ConfigNode(key(name) + "[" + i + "]", v.get(i), docs);
+            ConfigNode c = new ConfigNode(key(name) + "[" + i + "]", v.get(i), docs, documenting);
             children.add(c);
             list.add(c);
         }
@@ -80,10 +90,15 @@ public final class ConfigNode {
     }
 
     /** A mapping of names to mappings (e.g. forms), each as its own node, keyed by name. */
-    public Map<String, ConfigNode> childMap(String name, String iis, String allowed) {
+    /** @param placeholder how the table names an entry, e.g. {@code <relay>} */
+    public Map<String, ConfigNode> childMap(String name, String placeholder, String iis, String allowed) {
         doc(name, iis, "{}", allowed);
         JsonNode v = raw(name);
         Map<String, ConfigNode> map = new LinkedHashMap<>();
+        if (documenting) {
+            map.put(placeholder, new ConfigNode(key(name) + "." + placeholder, null, docs, true));
+            return map;
+        }
         if (v == null) {
             return map;
         }
@@ -92,7 +107,7 @@ public final class ConfigNode {
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            ConfigNode c = new ConfigNode(key(name) + "." + e.getKey(), e.getValue(), docs);
+            ConfigNode c = new ConfigNode(key(name) + "." + e.getKey(), e.getValue(), docs, documenting);
             children.add(c);
             map.put(e.getKey(), c);
         }
@@ -218,7 +233,7 @@ public final class ConfigNode {
 
     /** Applies a check to a value already read, failing with the standard message. */
     public <T> T check(String name, T value, Function<T, Boolean> ok, String allowed) {
-        if (value != null && !ok.apply(value)) {
+        if (!documenting && value != null && !ok.apply(value)) {
             throw ConfigException.invalid(key(name), value, allowed);
         }
         return value;

@@ -104,9 +104,14 @@ public record MailrootConfig(
     public record Form(String to, String from, String subject, String redirect) {
     }
 
-    /** Outbound security for one smart host or route-domain host (IIS "Outbound Security"). */
-    public record OutboundSecurity(boolean requireTls, String username, String password) {
-        public static final OutboundSecurity OPPORTUNISTIC = new OutboundSecurity(false, null, null);
+    /**
+     * Outbound security for one smart host or route-domain host (IIS "Outbound Security").
+     *
+     * @param verifyCertificate when TLS is required or credentials are sent, check the host's certificate against
+     *     the JDK's trusted authorities and the relay's host name (off only for hosts with self-signed certificates)
+     */
+    public record OutboundSecurity(boolean requireTls, String username, String password, boolean verifyCertificate) {
+        public static final OutboundSecurity OPPORTUNISTIC = new OutboundSecurity(false, null, null, true);
     }
 
     public record ConnectionControl(List<String> grant, List<String> deny) {

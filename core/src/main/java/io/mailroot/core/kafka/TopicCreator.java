@@ -26,9 +26,14 @@ public final class TopicCreator {
             List<NewTopic> missing = new ArrayList<>();
             for (String name : topics.all()) {
                 if (!existing.contains(name)) {
+                    // Queue topics hold acknowledged mail: Kafka's default 7 days would age out mail that waited
+                    // through a long outage. 30 days is far past any expirationTimeout a relay would use, and still
+                    // reclaims the disk of consumed records. Events are history and keep Kafka's default.
+                    String retention = String.valueOf((name.equals(topics.events()) ? 7L : 30L) * 24 * 3600 * 1000);
                     missing.add(new NewTopic(name, partitions, replication).configs(Map.of(
                             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(KafkaClients.MAX_RECORD_BYTES + 1024 * 1024),
-                            TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(Math.min(2, replication)))));
+                            TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(Math.min(2, replication)),
+                            TopicConfig.RETENTION_MS_CONFIG, retention)));
                 }
             }
             if (missing.isEmpty()) {

@@ -17,6 +17,7 @@ public record MailboxAddress(String localPart, String domain) {
     private static final int MAX_LOCAL = 64;
     private static final int MAX_DOMAIN = 255;
     private static final int MAX_PATH = 254;
+    private static final String POSTMASTER = "postmaster";
 
     /** The address as written into envelopes and given to policies, e.g. {@code Bob@local.test}. */
     public String address() {
@@ -66,6 +67,15 @@ public record MailboxAddress(String localPart, String domain) {
         }
         String domain = domain(path.substring(at + 1));
         return new MailboxAddress(local, domain);
+    }
+
+    /**
+     * Whether {@code path} is {@code postmaster} without a domain, in any case: the one mailbox RFC 5321 section
+     * 4.5.1 lets a client name so, and every server must accept it as its own postmaster. {@link #parse} refuses it;
+     * the RCPT code asks this first.
+     */
+    public static boolean isDomainlessPostmaster(String path) {
+        return POSTMASTER.equalsIgnoreCase(path);
     }
 
     /** The mailbox {@code path} names, or empty when it is not a plain mailbox. */

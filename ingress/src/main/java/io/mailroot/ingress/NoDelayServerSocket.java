@@ -8,13 +8,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
 
 /**
  * The listening socket of one SMTP listener. Its connections send each reply at once (SubEthaSMTP writes replies
  * one by one; with Nagle's algorithm on, a pipelining client's delayed ACK held every second reply back by about
- * 40 ms per message), are watched for idleness by the {@link IdleWatchdog}, and on an implicit-TLS port speak TLS
- * from the first byte (the handshake runs when the greeting is written).
+ * 40 ms per message), are watched for idleness by the {@link IdleWatchdog}, give SubEthaSMTP's own replies
+ * enhanced status codes ({@link TrackedSocket}), and on an implicit-TLS port speak TLS from the first byte (the
+ * handshake runs when the greeting is written).
  */
 final class NoDelayServerSocket extends ServerSocket {
 
@@ -39,9 +39,7 @@ final class NoDelayServerSocket extends ServerSocket {
             if (implicitTls == null) {
                 return s;
             }
-            SSLSocket tls = TlsContexts.serverSocket(implicitTls, s);
-            s.layeredUnder(tls);
-            return tls;
+            return s.layeredUnder(TlsContexts.serverSocket(implicitTls, s));
         } catch (IOException | RuntimeException e) {
             s.close();
             throw e;

@@ -9,7 +9,8 @@ import org.subethamail.smtp.server.Session;
 
 /**
  * RCPT TO, with the forward path read by {@link MailboxAddress}: the recipient policies (relay above all) judge the
- * domain the message would really go to, whatever tricks the path was written with.
+ * domain the message would really go to, whatever tricks the path was written with. {@code <postmaster>} without a
+ * domain is this server's postmaster (RFC 5321 section 4.5.1).
  */
 final class RcptCommand extends BaseCommand {
 
@@ -25,15 +26,18 @@ final class RcptCommand extends BaseCommand {
         }
         try {
             PathArgument argument = PathArgument.parse(commandString, "RCPT", "TO:");
-            MailboxAddress recipient = recipient(argument.path());
+            boolean postmaster = MailboxAddress.isDomainlessPostmaster(argument.path());
+            MailboxAddress recipient = postmaster ? null : recipient(argument.path());
             EsmtpParameters.Rcpt parameters = EsmtpParameters.rcpt(argument.parameters());
             MessageHandler handler = session.getMessageHandler();
+            String address;
             if (handler instanceof SmtpTransaction transaction) {
-                transaction.rcptTo(recipient, parameters);
+                address = postmaster ? transaction.rcptToPostmaster(parameters) : transaction.rcptTo(recipient, parameters);
             } else {
-                handler.recipient(recipient.address());
+                address = postmaster ? argument.path() : recipient.address();
+                handler.recipient(address);
             }
-            session.addRecipient(recipient.address());
+            session.addRecipient(address);
             session.sendResponse("250 2.1.5 Ok");
         } catch (RejectException e) {
             session.sendResponse(e.getErrorResponse());

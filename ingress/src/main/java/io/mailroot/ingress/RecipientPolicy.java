@@ -10,7 +10,8 @@ import java.util.Optional;
 public interface RecipientPolicy {
 
     /**
-     * @param recipient the forward path without angle brackets
+     * @param recipient the forward path without angle brackets: a mailbox, or {@code postmaster} without a domain
+     *     (RFC 5321 section 4.5.1), which is queued as {@code postmaster@fqdn}
      * @param accepted how many recipients this transaction has accepted so far
      * @return the reply refusing the recipient, or empty to let the next policy decide
      */

@@ -3,7 +3,10 @@ package io.mailroot.ingress;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-/** Refuses forward paths that are not {@code local@domain}: nothing downstream could route them. */
+/**
+ * Refuses forward paths that are not {@code local@domain}: nothing downstream could route them. {@code postmaster}
+ * without a domain (RFC 5321 section 4.5.1) passes: it is queued as {@code postmaster@fqdn}.
+ */
 public final class RecipientSyntax implements RecipientPolicy {
 
     private static final Pattern ATOM_TEXT = Pattern.compile("[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+");
@@ -28,7 +31,7 @@ public final class RecipientSyntax implements RecipientPolicy {
 
     @Override
     public Optional<SmtpReply> check(Client client, String recipient, int accepted) {
-        return valid(recipient) ? Optional.empty()
+        return valid(recipient) || MailboxAddress.isDomainlessPostmaster(recipient) ? Optional.empty()
                 : Optional.of(SmtpReply.of(501, "5.1.3 Bad recipient address syntax: <" + recipient + ">"));
     }
 }

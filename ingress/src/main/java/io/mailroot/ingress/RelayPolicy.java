@@ -6,7 +6,9 @@ import java.util.function.Predicate;
 /**
  * IIS's relay restrictions: mail for a local domain is always welcome; mail for anywhere else only from an
  * allowed address or an authenticated session. Decided at RCPT, never by bouncing later. An address literal
- * ({@code bob@[192.0.2.1]}) is never local, whatever it names.
+ * ({@code bob@[192.0.2.1]}) is never local, whatever it names; {@code postmaster} without a domain (RFC 5321 section
+ * 4.5.1) always is. {@code postmaster@fqdn} is local only when the fqdn is one of the local domains (it is by
+ * default).
  */
 public final class RelayPolicy implements RecipientPolicy {
 
@@ -24,7 +26,8 @@ public final class RelayPolicy implements RecipientPolicy {
     public Optional<SmtpReply> check(Client client, String recipient, int accepted) {
         // Judged on the parsed domain, so no spelling (trailing dot, quoted "@", literal) makes a remote one local.
         Optional<MailboxAddress> mailbox = MailboxAddress.tryParse(recipient);
-        boolean local = mailbox.isPresent() && !mailbox.get().literal() && localDomain.test(mailbox.get().domain());
+        boolean local = MailboxAddress.isDomainlessPostmaster(recipient)
+                || mailbox.isPresent() && !mailbox.get().literal() && localDomain.test(mailbox.get().domain());
         if (local
                 || allowed.contains(client.address())
                 || (allowAuthenticated && client.authenticated())) {

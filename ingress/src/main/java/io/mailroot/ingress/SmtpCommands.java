@@ -15,10 +15,13 @@ import org.subethamail.smtp.server.Session;
  * <li>MAIL ({@link MailCommand}) and RCPT ({@link RcptCommand}): strict paths and ESMTP parameters.</li>
  * <li>DATA ({@link DataCommand}): ends only at CRLF.CRLF, refuses bare CR/LF, and limits size without buffering.</li>
  * <li>BDAT: not advertised, so refused rather than half-supported.</li>
- * <li>RSET, NOOP, QUIT, VRFY, EXPN: the stock replies lack enhanced status codes (RFC 2034).</li>
+ * <li>RSET, NOOP, QUIT, VRFY, EXPN, HELP: the stock replies lack enhanced status codes (RFC 2034); the stock HELP
+ * also lists every command SubEthaSMTP knows, offered or not.</li>
  * </ul>
  * Every command present, the stock ones that stay included, is then wrapped in {@link CommandLineLimit}; commands
- * added after {@link #install} (EHLO, STARTTLS, AUTH) are not, so call it last.
+ * added after {@link #install} (EHLO, STARTTLS, AUTH) are not, so call it last. The replies SubEthaSMTP makes
+ * outside any command (an unknown verb, an unreadable line) get their enhanced codes from
+ * {@link io.mailroot.ingress.connection.StockReplies} on the way out.
  */
 final class SmtpCommands {
 
@@ -37,6 +40,7 @@ final class SmtpCommands {
         commands.addCommand(new FixedReply("QUIT", "221 2.0.0 Bye", true));
         commands.addCommand(new FixedReply("VRFY", "502 5.5.1 VRFY command is disabled", false));
         commands.addCommand(new FixedReply("EXPN", "502 5.5.1 EXPN command is disabled", false));
+        commands.addCommand(new FixedReply("HELP", "214 2.0.0 See RFC 5321", false));
         for (String verb : List.copyOf(commands.getVerbs())) {
             Command command = commands.getCommand(verb);
             if (!(command instanceof CommandLineLimit)) {

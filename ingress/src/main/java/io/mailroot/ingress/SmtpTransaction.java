@@ -15,6 +15,7 @@ import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import org.subethamail.smtp.MessageContext;
 import org.subethamail.smtp.MessageHandler;
@@ -71,16 +72,35 @@ final class SmtpTransaction implements MessageHandler {
         this.mail = parameters;
     }
 
-    /** RCPT TO: the first policy that objects answers the client. */
-    void rcptTo(MailboxAddress forwardPath, EsmtpParameters.Rcpt parameters) throws RejectException {
-        String recipient = forwardPath.address();
+    /**
+     * RCPT TO: the first policy that objects answers the client.
+     *
+     * @return the recipient as queued
+     */
+    String rcptTo(MailboxAddress forwardPath, EsmtpParameters.Rcpt parameters) throws RejectException {
+        return accept(forwardPath.address(), forwardPath.address(), parameters);
+    }
+
+    /**
+     * RCPT TO:&lt;postmaster&gt; without a domain, which RFC 5321 section 4.5.1 has every server accept for itself.
+     * The policies judge it as written, {@code postmaster} (local by definition: {@link RelayPolicy} never refuses
+     * it); the envelope gets {@code postmaster@fqdn}.
+     *
+     * @return the recipient as queued
+     */
+    String rcptToPostmaster(EsmtpParameters.Rcpt parameters) throws RejectException {
+        return accept("postmaster", "postmaster@" + intake.fqdn().toLowerCase(Locale.ROOT), parameters);
+    }
+
+    private String accept(String asWritten, String queuedAs, EsmtpParameters.Rcpt parameters) throws RejectException {
         for (RecipientPolicy policy : intake.recipientPolicies()) {
-            Optional<SmtpReply> refusal = policy.check(client, recipient, recipients.size());
+            Optional<SmtpReply> refusal = policy.check(client, asWritten, recipients.size());
             if (refusal.isPresent()) {
                 throw refusal.get().reject();
             }
         }
-        recipients.add(new Recipient(recipient, parameters.notifyOn(), parameters.orcpt(), null));
+        recipients.add(new Recipient(queuedAs, parameters.notifyOn(), parameters.orcpt(), null));
+        return queuedAs;
     }
 
     /**
@@ -162,6 +182,10 @@ final class SmtpTransaction implements MessageHandler {
 
     @Override
     public void recipient(String recipient) throws RejectException {
+        if (MailboxAddress.isDomainlessPostmaster(recipient)) {
+            rcptToPostmaster(EsmtpParameters.Rcpt.NONE);
+            return;
+        }
         Optional<MailboxAddress> mailbox = MailboxAddress.tryParse(recipient);
         if (mailbox.isEmpty()) {
             throw SmtpReply.of(501, "5.1.3 Bad recipient address syntax").reject();

@@ -46,6 +46,17 @@ class PolicyTest {
     }
 
     @Test
+    void postmasterWithoutADomainIsAlwaysLocalAndWellFormed() throws Exception {
+        Client stranger = new Client(InetAddress.getByName("198.51.100.1"), null, "c", null);
+        RelayPolicy closed = new RelayPolicy("local.test"::equals, AddressList.parse(List.of()), false);
+        assertTrue(closed.check(stranger, "postmaster", 0).isEmpty());
+        assertTrue(closed.check(stranger, "PostMaster", 0).isEmpty());
+        assertTrue(closed.check(stranger, "postmaster@relay.test", 0).isPresent(), "relay.test is not local here");
+        assertTrue(new RecipientSyntax().check(stranger, "POSTMASTER", 0).isEmpty());
+        assertTrue(new RecipientSyntax().check(stranger, "postmasters", 0).isPresent());
+    }
+
+    @Test
     void recipientLimitRefusesTheOneTooMany() {
         RecipientLimit limit = new RecipientLimit(2);
         assertTrue(limit.check(LOOPBACK, "a@local.test", 1).isEmpty());

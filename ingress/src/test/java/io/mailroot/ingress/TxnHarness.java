@@ -48,17 +48,22 @@ final class TxnHarness implements AutoCloseable {
 
     /** An ingress role on a free loopback port; {@code virtualServerLines} are extra keys of its virtual server. */
     int ingress(Path dir, String virtualServerLines) throws Exception {
+        return ingress(dir, "localDomains: [local.test]", virtualServerLines);
+    }
+
+    /** The same with {@code topLevelLines} in place of the local domains ("" for localDomains' default). */
+    int ingress(Path dir, String topLevelLines, String virtualServerLines) throws Exception {
         int free = FreePorts.next();
         MailrootConfig config = ConfigLoader.parse("""
                 fqdn: relay.test
-                localDomains: [local.test]
+                %s
                 virtualServers:
                   - name: Txn Virtual Server
                     addresses: [127.0.0.1]
                     port: %d
                     tls: { enabled: false }
                     %s
-                """.formatted(free, virtualServerLines.replace("\n", "\n    ")), dir);
+                """.formatted(topLevelLines, free, virtualServerLines.replace("\n", "\n    ")), dir);
         IngressRole role = new IngressRole(config, clients, topics);
         role.start();
         running.add(role::close);

@@ -7,6 +7,8 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLSocket;
 
 /**
  * An accepted client connection that knows how long it has been waiting for the client, so that the
@@ -14,9 +16,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * without an enhanced status code, so it is kept only as a backstop far behind the watchdog.
  *
  * <p>After STARTTLS (or from the start, on an implicit-TLS port) the SMTP session talks through an SSLSocket
- * layered over this one; {@link #layeredUnder(Socket)} records it so that the watchdog's 421 is sent encrypted.
+ * layered over this one; {@link #layeredUnder(SSLSocket)} records it so that the watchdog's 421 is sent encrypted.
+ *
+ * <p>The connection also counts the client's errors across STARTTLS (see {@link StockReplies}, which the session's
+ * replies pass through, here or on the {@link TlsSessionSocket}).
  */
 public final class TrackedSocket extends Socket {
+
+    /** Replies with code 500, 501, 502, 504 or 555 one connection may cause before it is closed with 421 4.7.0. */
+    public static final int MAX_ERRORS = 20;
 
     private static final byte[] IDLE_REPLY = "421 4.4.2 Idle timeout, closing connection\r\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -25,7 +33,9 @@ public final class TrackedSocket extends Socket {
     private volatile Socket top = this;
     private final AtomicBoolean expired = new AtomicBoolean();
     private volatile long expiredAt;
+    private final AtomicInteger errors = new AtomicInteger();
     private InputStream input;
+    private OutputStream output;
 
     /** Unconnected: {@link java.net.ServerSocket#implAccept} connects it. */
     TrackedSocket(long idleLimitNanos) {
@@ -41,9 +51,37 @@ public final class TrackedSocket extends Socket {
         return input;
     }
 
-    /** The socket the SMTP session now reads and writes through (an SSLSocket over this one after STARTTLS). */
-    public void layeredUnder(Socket socket) {
-        top = socket;
+    /** Replies written here pass {@link StockReplies} while they are clear text, i.e. until TLS is layered over. */
+    @Override
+    public synchronized OutputStream getOutputStream() throws IOException {
+        if (output == null) {
+            output = new StockReplies(super.getOutputStream(), this, () -> top == this, this::closeQuietly);
+        }
+        return output;
+    }
+
+    /**
+     * Records TLS layered over this connection, before its handshake, and returns the socket the SMTP session is to
+     * read and write through: {@code tls} with {@link StockReplies} on its clear-text side.
+     */
+    public SSLSocket layeredUnder(SSLSocket tls) {
+        top = tls;
+        return new TlsSessionSocket(tls, this);
+    }
+
+    /**
+     * Whether the connection under an SMTP session's socket (this, or TLS over this) has had
+     * {@link #MAX_ERRORS}; false for a socket that is not tracked.
+     */
+    public static boolean tooManyErrors(Socket sessionSocket) {
+        TrackedSocket tracked = sessionSocket instanceof TrackedSocket t ? t
+                : sessionSocket instanceof TlsSessionSocket s ? s.connection() : null;
+        return tracked != null && tracked.errors.get() >= MAX_ERRORS;
+    }
+
+    /** Counts one error; true for the one that reaches {@link #MAX_ERRORS}. */
+    boolean countError() {
+        return errors.incrementAndGet() == MAX_ERRORS;
     }
 
     /** Whether a read has been waiting for the client for longer than the idle limit. */

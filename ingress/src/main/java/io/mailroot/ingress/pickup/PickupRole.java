@@ -11,6 +11,8 @@ import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
@@ -47,10 +49,17 @@ import org.slf4j.LoggerFactory;
  * {@code inbound} and deleted once Kafka acknowledged it.
  *
  * <p>A file that has settled (see {@link SettledFiles}) is claimed by an atomic rename into
- * {@code Pickup/.pickup-processing/ID_name}, so that no other Pickup watcher takes it as well and the queue id
+ * {@code Pickup/.pickup-processing/NODE/ID_name}, so that no other Pickup watcher takes it as well and the queue id
  * survives a crash. It is deleted from there only after the acknowledgement. A process that dies between the
  * acknowledgement and the delete finds the file there at its next start and queues it again under the same id:
  * a duplicate, never a loss. Files that are not messages go to Badmail with the reason.
+ *
+ * <p>Several nodes may watch one shared Pickup folder. Each claims into a folder of its own, named by
+ * {@link #nodeName}: the fqdn and the host name, the same at every start of the node. At start a node queues again
+ * only what is in its own folder; what another node has in flight is that node's. Files an older version left
+ * directly in {@code .pickup-processing} are taken over by the first node to start, by an atomic rename (during a
+ * rolling upgrade that may duplicate a file an old node still has in flight, as any restart used to). The folder of
+ * a node that never comes back is for the operator to move back into Pickup.
  *
  * <p>File-system events only wake the watcher early; a poll every {@code pickup.pollInterval} finds what events
  * missed (they are lost on overflow, and on some network file systems never come).
@@ -91,11 +100,16 @@ public final class PickupRole implements Role {
     }
 
     public PickupRole(MailrootConfig config, KafkaClients clients, Topics topics) {
+        this(config, clients, topics, nodeName(config.fqdn()));
+    }
+
+    /** @param node the name of this node's claim folder under {@code .pickup-processing} */
+    PickupRole(MailrootConfig config, KafkaClients clients, Topics topics, String node) {
         this.config = config;
         this.clients = clients;
         this.topics = topics;
         this.pickupDir = config.pickupDir();
-        this.processingDir = pickupDir.resolve(PROCESSING);
+        this.processingDir = pickupDir.resolve(PROCESSING).resolve(node);
         this.badmail = new Badmail(config.badmailDir());
         this.settled = new SettledFiles(config.pickup().pollInterval().toNanos());
     }
@@ -103,6 +117,35 @@ public final class PickupRole implements Role {
     @Override
     public String name() {
         return "pickup";
+    }
+
+    /**
+     * This node's claim folder name: {@code fqdn-hostname}, lower-cased, with anything but letters, digits, dot,
+     * hyphen and underscore replaced by {@code _}. The fqdn alone would do for one node, but the nodes of a cluster
+     * often share it; the host name is what tells them apart and stays the same across restarts.
+     */
+    static String nodeName(String fqdn) {
+        return (fqdn + "-" + hostName()).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "_");
+    }
+
+    private static String hostName() {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        } catch (UnknownHostException e) {
+            // the host name does not resolve; the environment usually still knows it
+            for (String variable : List.of("HOSTNAME", "COMPUTERNAME")) {
+                String name = System.getenv(variable);
+                if (name != null && !name.isBlank()) {
+                    return name;
+                }
+            }
+            return "localhost";
+        }
+    }
+
+    /** For tests: where this node claims files. */
+    Path processingDir() {
+        return processingDir;
     }
 
     @Override
@@ -118,7 +161,7 @@ public final class PickupRole implements Role {
         thread = new Thread(this::run, "mailroot-pickup");
         thread.setDaemon(true);
         thread.start();
-        LOG.info("watching {}", pickupDir);
+        LOG.info("watching {}, claiming into {}", pickupDir, processingDir);
     }
 
     private WatchKey register() throws IOException {
@@ -157,10 +200,11 @@ public final class PickupRole implements Role {
     }
 
     /**
-     * Files claimed by a run that ended before deleting them: queued again under the id they were claimed with, so
-     * a duplicate can be recognised downstream.
+     * Files this node claimed in a run that ended before deleting them: queued again under the id they were claimed
+     * with, so a duplicate can be recognised downstream. Other nodes' folders are left alone.
      */
     private List<Claimed> leftByEarlierRun() throws IOException {
+        adoptUnownedClaims();
         List<Claimed> left = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir)) {
             for (Path p : files) {
@@ -177,6 +221,25 @@ public final class PickupRole implements Role {
             LOG.warn("queueing again {} Pickup file(s) an earlier run took but did not finish", left.size());
         }
         return left;
+    }
+
+    /**
+     * Moves files claimed by a version without per-node folders (directly in {@code .pickup-processing}) into this
+     * node's folder. Whoever renames a file first has it; the others' renames fail and they go on.
+     */
+    private void adoptUnownedClaims() throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir.getParent())) {
+            for (Path p : files) {
+                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    continue;
+                }
+                try {
+                    Files.move(p, processingDir.resolve(p.getFileName()), StandardCopyOption.ATOMIC_MOVE);
+                } catch (IOException e) {
+                    LOG.debug("cannot take over {}: {}", p, e.toString());
+                }
+            }
+        }
     }
 
     /** @return true when settled files were left for the next look because this one was full */

@@ -58,15 +58,17 @@ public final class StartTlsCommand extends BaseCommand {
         SSLSocket tls;
         try {
             tls = TlsContexts.serverSocket(context, plain);
+            if (plain instanceof TrackedSocket tracked) {
+                // before the handshake: from here on the tracked socket carries ciphertext, and the session's
+                // replies get their enhanced codes on the clear-text side of the TLS socket instead
+                tls = tracked.layeredUnder(tls);
+            }
             tls.startHandshake();
         } catch (IOException e) {
             LOG.debug("TLS handshake with {} failed: {}", session.getRemoteAddress(), e.toString());
             // Nothing sensible can be said in clear text to a client in the middle of a handshake.
             session.quit();
             return;
-        }
-        if (plain instanceof TrackedSocket tracked) {
-            tracked.layeredUnder(tls);
         }
         // A new reader over the TLS stream: the clear-text buffer and reader are dropped with everything in them.
         session.setSocket(tls);

@@ -147,7 +147,7 @@ class PickupRoleTest {
             assertEquals(List.of("bob@local.test", "carol@remote.test"), recipients(m), "remote recipients are allowed");
             assertEquals("pickup", m.envelope().virtualServer());
             assertEquals(rest, afterReceived(m), "only the X-Sender and X-Receiver lines are gone");
-            Await.until("the file deleted", WAIT, () -> !Files.exists(file) && empty(config.pickupDir().resolve(PickupRole.PROCESSING)));
+            Await.until("the file deleted", WAIT, () -> !Files.exists(file) && empty(role.processingDir()));
         }
     }
 
@@ -189,7 +189,7 @@ class PickupRoleTest {
             assertTrue(reasonFor(badmail, garbage).contains("garbage.txt"), "the reason names the file");
             assertTrue(reasonFor(badmail, noRecipients).contains("no recipients"), reasonFor(badmail, noRecipients));
             assertTrue(reasonFor(badmail, badAddress).contains("bad address in To"), reasonFor(badmail, badAddress));
-            assertTrue(empty(config.pickupDir().resolve(PickupRole.PROCESSING)));
+            assertTrue(empty(role.processingDir()));
         }
     }
 
@@ -227,9 +227,9 @@ class PickupRoleTest {
     @Test
     void aCrashBetweenPublishAndDeleteQueuesTheFileAgainAtRestart() throws Exception {
         MailrootConfig config = config("crash", "100ms");
-        Path processing = config.pickupDir().resolve(PickupRole.PROCESSING);
         AtomicBoolean crashed = new AtomicBoolean();
         PickupRole first = new PickupRole(config, clients, topics);
+        Path processing = first.processingDir();
         first.afterQueued(files -> {
             if (!files.isEmpty()) {
                 crashed.set(true);
@@ -256,6 +256,64 @@ class PickupRoleTest {
             assertEquals(afterReceived(published), afterReceived(both.get(1)));
             assertTrue(empty(config.pickupDir()));
         }
+    }
+
+    /** A file as a node leaves it in its claim folder when it dies between Kafka's ack and the delete. */
+    private static Path claimed(Path folder, String id, String subject) throws IOException {
+        Files.createDirectories(folder);
+        return Files.writeString(folder.resolve(id + "_" + subject + ".eml"),
+                "From: alice@client.test\r\nTo: bob@local.test\r\nSubject: " + subject + "\r\n\r\nHello.\r\n");
+    }
+
+    @Test
+    void eachNodeOfASharedFolderQueuesAgainOnlyWhatItClaimedItself() throws Exception {
+        MailrootConfig config = config("shared", "100ms");
+        PickupRole a = new PickupRole(config, clients, topics, "relay.test-a");
+        PickupRole b = new PickupRole(config, clients, topics, "relay.test-b");
+        assertEquals(config.pickupDir().resolve(PickupRole.PROCESSING).resolve("relay.test-a"), a.processingDir());
+        // a is alive with a file in flight; b died with one of its own left
+        Path inFlight = claimed(a.processingDir(), "AAAA1", "pickup-in-flight-a");
+        Path left = claimed(b.processingDir(), "BBBB1", "pickup-left-b");
+
+        b.start();
+        try {
+            MailRecord again = queuedWith("pickup-left-b", 1).get(0);
+            assertEquals("BBBB1", again.envelope().id(), "queued again under the id it was claimed with");
+            Await.until("b's file deleted", WAIT, () -> !Files.exists(left));
+            // b recovers everything of its own in one batch before its first look at the folder
+            Await.until("b looked at the folder", WAIT, () -> b.looks() > 0);
+            assertTrue(Files.exists(inFlight), "a's file in flight is a's");
+            assertTrue(queued.stream().noneMatch(m -> text(m).contains("pickup-in-flight-a")), "b did not queue a's file");
+
+            // a restarts (or finishes): its own file is its business
+            a.start();
+            try {
+                assertEquals("AAAA1", queuedWith("pickup-in-flight-a", 1).get(0).envelope().id());
+                Await.until("a's file deleted", WAIT, () -> !Files.exists(inFlight));
+            } finally {
+                a.close();
+            }
+        } finally {
+            b.close();
+        }
+    }
+
+    @Test
+    void filesClaimedBeforeThereWereNodeFoldersAreTakenOver() throws Exception {
+        MailrootConfig config = config("legacy", "100ms");
+        Path old = claimed(config.pickupDir().resolve(PickupRole.PROCESSING), "OLD1", "pickup-legacy");
+        try (PickupRole role = start(config)) {
+            assertEquals("OLD1", queuedWith("pickup-legacy", 1).get(0).envelope().id());
+            Await.until("the file deleted", WAIT, () -> !Files.exists(old) && empty(role.processingDir()));
+        }
+    }
+
+    @Test
+    void theNodeNameIsTheFqdnAndHostNameAndTheSameEachTime() {
+        String node = PickupRole.nodeName("Relay.Test");
+        assertEquals(node, PickupRole.nodeName("Relay.Test"), "stable: a restarted node finds its own folder");
+        assertTrue(node.startsWith("relay.test-") && node.length() > "relay.test-".length(), node);
+        assertTrue(node.matches("[a-z0-9._-]+"), "safe as a folder name: " + node);
     }
 
     @Test

@@ -26,6 +26,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.Function;
 import org.eclipse.angus.mail.dsn.DeliveryStatus;
 import org.eclipse.angus.mail.dsn.MessageHeaders;
 import org.eclipse.angus.mail.dsn.MultipartReport;
@@ -51,6 +52,15 @@ public final class ReportComposer {
      * @return nothing when no recipient wants to hear about its outcome
      */
     public List<DeliveryReport> compose(MailRecord failed, Instant lastAttempt) throws MessagingException, IOException {
+        return compose(failed, lastAttempt, action -> MessageIds.next());
+    }
+
+    /**
+     * @param ids the queue id (and Message-ID local part) of the report for each kind of outcome; the ndr-service
+     *     derives them from the dsn record, so composing the same record again gives the same ids
+     */
+    public List<DeliveryReport> compose(MailRecord failed, Instant lastAttempt, Function<Outcome.Action, String> ids)
+            throws MessagingException, IOException {
         Envelope envelope = failed.envelope();
         Map<Outcome.Action, List<Recipient>> byAction = new EnumMap<>(Outcome.Action.class);
         for (Recipient r : envelope.recipients()) {
@@ -64,15 +74,14 @@ public final class ReportComposer {
         }
         InternetHeaders original = new InternetHeaders(new ByteArrayInputStream(failed.message()));
         for (var e : byAction.entrySet()) {
-            reports.add(report(failed, original, e.getKey(), e.getValue(), lastAttempt));
+            reports.add(report(ids.apply(e.getKey()), failed, original, e.getKey(), e.getValue(), lastAttempt));
         }
         return reports;
     }
 
-    private DeliveryReport report(MailRecord failed, InternetHeaders original, Outcome.Action action,
+    private DeliveryReport report(String id, MailRecord failed, InternetHeaders original, Outcome.Action action,
                                   List<Recipient> recipients, Instant lastAttempt) throws MessagingException, IOException {
         Envelope envelope = failed.envelope();
-        String id = MessageIds.next();
         Instant now = Instant.now();
         boolean full = envelope.ret() == Envelope.Ret.FULL;
         Instant retryUntil = action == Outcome.Action.DELAYED ? retryUntil(envelope, recipients.get(0)) : null;

@@ -12,6 +12,7 @@ import io.mailroot.testkit.SharedKafka;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -22,6 +23,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /** A running ndr-service on the shared broker with topics of its own, and the means to feed and read it. */
@@ -33,13 +35,18 @@ final class NdrHarness implements AutoCloseable {
     final Topics topics;
     final KafkaClients clients;
     final MailrootConfig config;
-    final NdrRole role;
+    NdrRole role;
     private final KafkaProducer<String, byte[]> producer;
     private final KafkaConsumer<String, byte[]> inbound;
     private final Admin admin;
     private final List<ConsumerRecord<String, byte[]>> seen = new ArrayList<>();
 
     NdrHarness(String name, Path dir, String extraDeliveryYaml) throws Exception {
+        this(name, dir, extraDeliveryYaml, true);
+    }
+
+    /** @param start false to feed the dsn topic first and start the service with {@link #restartRole()} */
+    NdrHarness(String name, Path dir, String extraDeliveryYaml, boolean start) throws Exception {
         String prefix = SharedKafka.uniquePrefix(name);
         topics = new Topics(prefix, 2);
         clients = new KafkaClients(bootstrap, prefix);
@@ -54,15 +61,46 @@ final class NdrHarness implements AutoCloseable {
         inbound.seekToBeginning(parts);
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
         role = new NdrRole(config, clients, topics);
+        if (start) {
+            role.start();
+        }
+    }
+
+    /** Closes the running service (if it runs) and starts a new one in the same group. */
+    void restartRole() {
+        role.close();
+        role = new NdrRole(config, clients, topics);
         role.start();
+    }
+
+    /** Puts the ndr group's committed offsets on the dsn topic back to the beginning, as if nothing was done. */
+    void forgetCommittedOffsets() {
+        Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
+        for (var p : inbound.partitionsFor(topics.dsn())) {
+            zero.put(new TopicPartition(p.topic(), p.partition()), new OffsetAndMetadata(0));
+        }
+        // The group must be empty; the closed service's member may take a moment to leave.
+        Await.until("ndr group offsets reset", WAIT, () -> {
+            try {
+                admin.alterConsumerGroupOffsets(clients.groupPrefix() + NdrRole.GROUP, zero).all().get(10, TimeUnit.SECONDS);
+                return true;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    void sendDsn(int partition, MailRecord failed) throws Exception {
+        ProducerRecord<String, byte[]> r = EnvelopeCodec.toRecord(topics.dsn(), failed.envelope().id(), failed);
+        producer.send(new ProducerRecord<>(r.topic(), partition, r.key(), r.value(), r.headers())).get(10, TimeUnit.SECONDS);
     }
 
     void sendDsn(String key, MailRecord failed) throws Exception {
         producer.send(EnvelopeCodec.toRecord(topics.dsn(), key, failed)).get(10, TimeUnit.SECONDS);
     }
 
-    void sendRaw(ProducerRecord<String, byte[]> record) throws Exception {
-        producer.send(record).get(10, TimeUnit.SECONDS);
+    RecordMetadata sendRaw(ProducerRecord<String, byte[]> record) throws Exception {
+        return producer.send(record).get(10, TimeUnit.SECONDS);
     }
 
     /** Every inbound record so far, once at least {@code n} have arrived. */

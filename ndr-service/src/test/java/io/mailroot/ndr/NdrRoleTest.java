@@ -12,6 +12,7 @@ import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.Outcome;
 import io.mailroot.core.message.Recipient;
+import io.mailroot.testkit.Await;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
 import jakarta.mail.internet.MimeBodyPart;
@@ -20,11 +21,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -218,13 +223,134 @@ class NdrRoleTest {
     }
 
     @Test
-    void malformedRecordIsSkipped() throws Exception {
+    void malformedRecordIsKeptInBadmailAndSkipped() throws Exception {
         try (NdrHarness h = new NdrHarness("ndr-malformed", dir, "")) {
-            h.sendRaw(new ProducerRecord<>(h.topics.dsn(), "M8", "no envelope header".getBytes(StandardCharsets.US_ASCII)));
+            byte[] junk = "no envelope header".getBytes(StandardCharsets.US_ASCII);
+            RecordMetadata at = h.sendRaw(new ProducerRecord<>(h.topics.dsn(), "M8", junk));
             h.sendDsn("M8", failed("M8", "alice@src.test", bobFailed()));
 
             h.awaitCommitted(2);
             assertEquals(1, h.awaitInbound(1).size());
+            String name = ("malformed-" + at.topic() + "-" + at.partition() + "-" + at.offset())
+                    .replaceAll("[^A-Za-z0-9._-]", "_");
+            assertArrayEquals(junk, Files.readAllBytes(h.config.badmailDir().resolve(name + ".bad")));
+            String reason = Files.readString(h.config.badmailDir().resolve(name + ".bdr"));
+            assertTrue(reason.contains("Malformed record") && reason.contains("mailroot-envelope"), reason);
+        }
+    }
+
+    @Test
+    void nullSenderMailGoesToBadmailOnlyForFailures() throws Exception {
+        try (NdrHarness h = new NdrHarness("ndr-null-kinds", dir, "")) {
+            Recipient delayed = new Recipient("bob@dst.test", Set.of(), null,
+                    Outcome.delayed("4.4.1", "smtp; 451 4.4.1 try later", "mx.dst.test"));
+            Recipient relayed = new Recipient("bob@dst.test", Set.of(Recipient.Notify.SUCCESS), null,
+                    new Outcome(Outcome.Action.RELAYED, "2.0.0", "smtp; 250 ok", "mx.dst.test"));
+            Recipient delivered = new Recipient("bob@dst.test", Set.of(Recipient.Notify.SUCCESS), null,
+                    new Outcome(Outcome.Action.DELIVERED, "2.0.0", "smtp; 250 ok", "mx.dst.test"));
+            // The deliverer's follow-ups for one null-sender message: a delay notice, then the expiry failure.
+            h.sendDsn(0, failed("N1", "", delayed));
+            h.sendDsn(0, failed("N2", "", relayed));
+            h.sendDsn(0, failed("N3", "", delivered));
+            h.sendDsn(0, failed("N4", "", bobFailed()));
+            h.sendDsn(0, failed("N5", "alice@src.test", bobFailed()));
+
+            h.awaitCommitted(5);
+            List<ConsumerRecord<String, byte[]>> inbound = h.awaitInbound(1);
+            assertEquals(1, inbound.size());
+            assertEquals("alice@src.test",
+                    EnvelopeCodec.fromRecord(inbound.get(0)).envelope().recipients().get(0).address());
+            List<String> files;
+            try (Stream<Path> s = Files.list(h.config.badmailDir())) {
+                files = s.map(p -> p.getFileName().toString()).sorted().toList();
+            }
+            assertEquals(List.of("N4-0-3.bad", "N4-0-3.bdr"), files);
+        }
+    }
+
+    @Test
+    void aRecordThatCannotBeFinishedIsTriedAgainAloneWithoutRepeatingTheReportsBeforeIt() throws Exception {
+        try (NdrHarness h = new NdrHarness("ndr-partial", dir, "", false)) {
+            // One batch on one partition: a report, a Badmail write that fails (a full disk), another report.
+            h.sendDsn(0, failed("PA", "alice@src.test", bobFailed()));
+            h.sendDsn(0, failed("PB", "", bobFailed()));
+            h.sendDsn(0, failed("PC", "alice@src.test", bobFailed()));
+            Path blocker = h.config.badmailDir().resolve("PB-0-1.bdr");
+            Files.createDirectories(blocker);
+            Files.writeString(blocker.resolve("in-the-way"), "x");
+            h.restartRole();
+
+            Await.until("PB tried again twice", NdrHarness.WAIT, () -> h.role.retriedBatches.get() >= 2);
+            h.awaitCommitted(1);
+            assertEquals(1, h.committedDsnOffsets(), "committed up to the record that failed");
+            Files.delete(blocker.resolve("in-the-way"));
+            Files.delete(blocker);
+
+            h.awaitCommitted(3);
+            assertTrue(Files.exists(h.config.badmailDir().resolve("PB-0-1.bad")));
+            // A later record on the same partition: once its report is out, any repeated one would be too.
+            h.sendDsn(0, failed("PD", "alice@src.test", bobFailed()));
+            h.awaitCommitted(4);
+            List<ConsumerRecord<String, byte[]>> all = h.awaitInbound(3);
+            List<String> keys = all.stream().map(ConsumerRecord::key).toList();
+            assertEquals(3, all.size(), "one report each for PA, PC and PD: " + keys);
+            // Report ids come from the dsn record's place: offsets 0, 2 and 3 are PA, PC and PD.
+            assertEquals(Set.of("R0-0-failed", "R0-2-failed", "R0-3-failed"),
+                    keys.stream().map(k -> k.substring(k.indexOf('.') + 1)).collect(Collectors.toSet()), keys.toString());
+        }
+    }
+
+    @Test
+    void aRecordHandledAgainGivesReportsTheSameIds() throws Exception {
+        try (NdrHarness h = new NdrHarness("ndr-same-ids", dir, "")) {
+            Recipient delivered = new Recipient("erin@ok.test", Set.of(Recipient.Notify.SUCCESS), null,
+                    new Outcome(Outcome.Action.DELIVERED, "2.0.0", "smtp; 250 ok", "mx.ok.test"));
+            h.sendDsn("M11", failed("M11", "alice@src.test", bobFailed(), delivered));
+            List<ConsumerRecord<String, byte[]>> first = h.awaitInbound(2);
+            h.awaitCommitted(1);
+
+            // As after a crash before the commit: the same record is handled again by a new instance.
+            h.role.close();
+            h.forgetCommittedOffsets();
+            h.restartRole();
+            List<ConsumerRecord<String, byte[]>> all = h.awaitInbound(4);
+            assertEquals(4, all.size());
+            Set<String> firstIds = new HashSet<>();
+            Set<String> firstMessageIds = new HashSet<>();
+            for (ConsumerRecord<String, byte[]> r : first) {
+                firstIds.add(EnvelopeCodec.fromRecord(r).envelope().id());
+                firstMessageIds.add(ReportReader.read(r.value()).message().getMessageID());
+            }
+            Set<String> againIds = new HashSet<>();
+            Set<String> againMessageIds = new HashSet<>();
+            for (ConsumerRecord<String, byte[]> r : all.subList(2, 4)) {
+                againIds.add(EnvelopeCodec.fromRecord(r).envelope().id());
+                againMessageIds.add(ReportReader.read(r.value()).message().getMessageID());
+            }
+            assertEquals(2, firstIds.size());
+            assertEquals(firstIds, againIds);
+            assertEquals(firstMessageIds, againMessageIds);
+        }
+    }
+
+    @Test
+    void anUnexpectedErrorRestartsTheServiceWhichThenReportsLaterRecords() throws Exception {
+        try (NdrHarness h = new NdrHarness("ndr-recover", dir, "")) {
+            h.sendDsn("M12", failed("M12", "alice@src.test", bobFailed()));
+            h.awaitInbound(1);
+
+            AtomicInteger failures = new AtomicInteger();
+            h.role.beforePoll = () -> {
+                if (failures.incrementAndGet() <= 2) {
+                    throw new IllegalStateException("injected failure");
+                }
+            };
+            Await.until("the injected failures", NdrHarness.WAIT, () -> failures.get() >= 2);
+            h.sendDsn("M13", failed("M13", "alice@src.test", bobFailed()));
+
+            assertEquals(2, h.awaitInbound(2).size());
+            h.awaitCommitted(2);
+            assertTrue(failures.get() > 2, "polling again after the failures");
         }
     }
 }

@@ -1,13 +1,19 @@
 package io.mailroot.router;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.message.Outcome;
 import io.mailroot.core.role.Role;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +31,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
@@ -42,14 +49,21 @@ public final class RouterRole implements Role {
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+    private static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
+    private static final Duration LAST_RESTART_DELAY = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final Topics topics;
     private final MessageRouter router;
     private final String transactionalId;
+    private final Badmail badmail;
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** Whether a batch was routed since the last restart (router thread only). */
+    private boolean progressed;
     private Thread worker;
+    /** Runs on the router thread before each poll; tests make it throw to stand for an error the loop does not expect. */
+    volatile Runnable beforePoll = () -> { };
 
     public RouterRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this(config, clients, topics, defaultInstance(config));
@@ -61,9 +75,15 @@ public final class RouterRole implements Role {
      *     (rather than downstream readers waiting for the transaction time-out)
      */
     public RouterRole(MailrootConfig config, KafkaClients clients, Topics topics, String instance) {
+        this(config, clients, topics, instance, MessageRouter.from(config, topics));
+    }
+
+    /** With the given rules instead of the configured ones (tests use a rule that fails). */
+    RouterRole(MailrootConfig config, KafkaClients clients, Topics topics, String instance, MessageRouter router) {
         this.clients = clients;
         this.topics = topics;
-        this.router = MessageRouter.from(config, topics);
+        this.router = router;
+        this.badmail = new Badmail(config.badmailDir());
         this.transactionalId = clients.groupPrefix() + "router-" + instance;
     }
 
@@ -113,7 +133,39 @@ public final class RouterRole implements Role {
         return closing.getCount() > 0;
     }
 
+    /**
+     * Runs sessions until closed. A session ends on an error the batch loop does not expect (a poll that fails, a
+     * consumer that cannot rejoin its group): the router then waits, 1 s at first and up to 30 s when it keeps
+     * failing, and starts again with new Kafka clients. Nothing is lost meanwhile: uncommitted input is read again and
+     * an open transaction is aborted, so the node never keeps answering 250 while routing has stopped.
+     */
     private void run() {
+        Duration delay = FIRST_RESTART_DELAY;
+        while (running()) {
+            try {
+                session();
+            } catch (WakeupException e) {
+                if (!running()) {
+                    break;
+                }
+                LOG.error("router consumer woken up unexpectedly; starting again in {}", delay, e);
+            } catch (RuntimeException e) {
+                LOG.error("router failed; starting again with new Kafka clients in {}", delay, e);
+            }
+            if (progressed) {
+                // The last failure is behind us: a new one starts the back-off over.
+                delay = FIRST_RESTART_DELAY;
+                progressed = false;
+            }
+            if (running()) {
+                pause(delay);
+                delay = delay.multipliedBy(2).compareTo(LAST_RESTART_DELAY) > 0 ? LAST_RESTART_DELAY : delay.multipliedBy(2);
+            }
+        }
+    }
+
+    /** One consumer and one producer, until close() or an unexpected error. */
+    private void session() {
         KafkaProducer<String, byte[]> producer = null;
         try (KafkaConsumer<String, byte[]> c = newConsumer()) {
             consumer = c;
@@ -125,33 +177,33 @@ public final class RouterRole implements Role {
                 if (producer == null) {
                     producer = newProducer();
                     if (producer == null) {
-                        pause();
+                        pause(BACKOFF);
                         continue;
                     }
                 }
+                beforePoll.run();
                 ConsumerRecords<String, byte[]> batch = c.poll(POLL);
                 if (batch.isEmpty()) {
                     continue;
                 }
                 try {
                     routeInOneTransaction(c, producer, batch);
+                    progressed = true;
                 } catch (RuntimeException e) {
                     LOG.warn("router transaction failed; the batch of {} will be routed again: {}", batch.count(), e.toString());
                     producer = abort(producer);
                     rewind(c, batch);
-                    pause();
+                    pause(BACKOFF);
                 }
             }
-        } catch (WakeupException e) {
-            if (running()) {
-                LOG.error("router consumer woken up unexpectedly", e);
-            }
-        } catch (RuntimeException e) {
-            LOG.error("router stopped", e);
         } finally {
             consumer = null;
             if (producer != null) {
-                producer.close(Duration.ofSeconds(5));
+                try {
+                    producer.close(Duration.ofSeconds(5));
+                } catch (RuntimeException e) {
+                    LOG.debug("closing the router producer", e);
+                }
             }
         }
     }
@@ -161,33 +213,82 @@ public final class RouterRole implements Role {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         producer.beginTransaction();
         for (ConsumerRecord<String, byte[]> record : batch) {
-            // A skipped record still counts as consumed, so one bad record cannot block its partition.
             offsets.put(new TopicPartition(record.topic(), record.partition()),
                     new OffsetAndMetadata(record.offset() + 1, record.leaderEpoch(), ""));
             MailRecord mail;
             try {
                 mail = EnvelopeCodec.fromRecord(record);
             } catch (EnvelopeCodec.MalformedRecordException e) {
-                LOG.error("skipping malformed record {}-{}@{}: {}", record.topic(), record.partition(),
-                        record.offset(), e.getMessage());
-                continue;
-            }
-            List<ProducerRecord<String, byte[]>> routed;
-            try {
-                routed = router.route(mail);
-            } catch (RuntimeException e) {
-                // Only an envelope no rule can read (a recipient without an address) gets here; retrying cannot help.
-                LOG.error("skipping message {} at {}-{}@{}: cannot route it", mail.envelope().id(), record.topic(),
-                        record.partition(), record.offset(), e);
+                // Nobody can be told about a record without a readable envelope; it must not block its partition,
+                // so it is kept in Badmail (before the offset commits) and skipped.
+                keepMalformed(record, e);
                 continue;
             }
             // Sends are only queued here; commitTransaction flushes them and fails if any of them failed.
-            for (ProducerRecord<String, byte[]> out : routed) {
+            for (ProducerRecord<String, byte[]> out : routeOrReport(mail, record)) {
                 producer.send(out);
             }
         }
         producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
         producer.commitTransaction();
+    }
+
+    /**
+     * The records a message becomes; when the rules fail on it (a rule bug, a value no rule expected), a dsn record
+     * failing every recipient instead, so the sender hears of it (or, for the null sender, the ndr-service puts it in
+     * Badmail) rather than the message vanishing after its 250.
+     */
+    private List<ProducerRecord<String, byte[]>> routeOrReport(MailRecord mail, ConsumerRecord<String, byte[]> record) {
+        try {
+            return router.route(mail);
+        } catch (RuntimeException e) {
+            LOG.error("cannot route message {} at {}-{}@{}; reporting every recipient as failed", mail.envelope().id(),
+                    record.topic(), record.partition(), record.offset(), e);
+            try {
+                return List.of(routingFailed(topics, mail, e));
+            } catch (RuntimeException again) {
+                keep("unroutable-" + place(record), record.value(), "Message " + mail.envelope().id() + " at "
+                        + place(record) + " could not be routed (" + summary(e) + ") nor reported (" + summary(again)
+                        + ").\n");
+                return List.of();
+            }
+        }
+    }
+
+    /** The dsn record for a message the rules failed on: every recipient failed with 5.3.0, the bytes unchanged. */
+    static ProducerRecord<String, byte[]> routingFailed(Topics topics, MailRecord mail, RuntimeException cause) {
+        Outcome failed = Outcome.failed("5.3.0", "x-mailroot; routing failed: " + summary(cause), null);
+        Envelope envelope = mail.envelope().withRecipientsMapped(r -> r.withOutcome(failed));
+        return EnvelopeCodec.toRecord(topics.dsn(), mail.envelope().id(), new MailRecord(envelope, mail.message()));
+    }
+
+    /** One line naming the exception, short enough for a Diagnostic-Code field. */
+    static String summary(Throwable e) {
+        String s = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        s = s.replaceAll("[\\r\\n\\t]+", " ").trim();
+        return s.length() > 200 ? s.substring(0, 200) + "..." : s;
+    }
+
+    private void keepMalformed(ConsumerRecord<String, byte[]> record, RuntimeException e) {
+        Header header = record.headers().lastHeader(EnvelopeCodec.HEADER);
+        String reason = "Malformed record on " + place(record) + ": its envelope cannot be read, so nobody can be told"
+                + " about it.\n\nError: " + e.getMessage() + "\nKey: " + record.key() + "\nEnvelope header: "
+                + (header == null ? "(none)" : new String(header.value(), StandardCharsets.UTF_8)) + "\n";
+        LOG.error("malformed record {} kept in Badmail: {}", place(record), e.getMessage());
+        keep("malformed-" + place(record), record.value(), reason);
+    }
+
+    /** Writes to Badmail; a failure fails the transaction, so the batch is tried again rather than the record lost. */
+    private void keep(String id, byte[] bytes, String reason) {
+        try {
+            badmail.write(id, bytes == null ? new byte[0] : bytes, reason);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + id + " to Badmail " + badmail.dir(), e);
+        }
+    }
+
+    private static String place(ConsumerRecord<String, byte[]> record) {
+        return record.topic() + "-" + record.partition() + "-" + record.offset();
     }
 
     /**
@@ -243,9 +344,9 @@ public final class RouterRole implements Role {
         }
     }
 
-    private void pause() {
+    private void pause(Duration d) {
         try {
-            closing.await(BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
+            closing.await(d.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closing.countDown();

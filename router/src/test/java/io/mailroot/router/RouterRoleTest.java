@@ -2,6 +2,7 @@ package io.mailroot.router;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
@@ -13,10 +14,12 @@ import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.NextHop;
+import io.mailroot.core.message.Outcome;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.testkit.Await;
 import io.mailroot.testkit.SharedKafka;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -28,6 +31,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -226,6 +230,88 @@ class RouterRoleTest {
             ids = ids(local.atLeast(n + 4, WAIT));
             assertEquals(n + 4, ids.size(), "no message routed twice: " + ids);
             assertEquals(n + 4, new HashSet<>(ids).size());
+        }
+    }
+
+    @Test
+    void aMessageTheRulesFailOnIsReportedAsFailedToItsSenderNotLost() throws Exception {
+        MailrootConfig config = setUp("rulebug", "");
+        RoutingRule buggy = (message, pending) -> {
+            if (pending.stream().anyMatch(r -> r.address().startsWith("boom@"))) {
+                throw new NullPointerException("a rule bug");
+            }
+            return List.of();
+        };
+        List<RoutingRule> rules = new ArrayList<>(List.of(buggy));
+        rules.addAll(RoutingRules.from(config).rules());
+        MessageRouter withBug = new MessageRouter(new RoutingRules(rules), topics, null);
+        MailRecord doomed = mail("DOOMED", "alice@sender.test", "x@local.test", "boom@remote.test");
+        MailRecord fine = mail("FINE", "alice@sender.test", "y@local.test");
+        try (RouterRole router = new RouterRole(config, clients, topics, "rulebug", withBug);
+             TopicReader local = new TopicReader(bootstrap, topics.local());
+             TopicReader dsn = new TopicReader(bootstrap, topics.dsn())) {
+            router.start();
+            publish(List.of(onPartition(0, doomed), onPartition(0, fine)));
+
+            ConsumerRecord<String, byte[]> report = dsn.atLeast(1, WAIT).get(0);
+            assertEquals("DOOMED", report.key());
+            assertArrayEquals(doomed.message(), report.value(), "the original bytes, for the report");
+            Envelope failed = envelope(report);
+            assertEquals("alice@sender.test", failed.sender());
+            assertEquals(List.of("x@local.test", "boom@remote.test"), addresses(failed));
+            for (Recipient r : failed.recipients()) {
+                assertEquals(Outcome.Action.FAILED, r.outcome().action());
+                assertEquals("5.3.0", r.outcome().status());
+                assertTrue(r.outcome().diagnostic().startsWith("x-mailroot; routing failed: NullPointerException"),
+                        r.outcome().diagnostic());
+                assertTrue(r.outcome().diagnostic().contains("a rule bug"), r.outcome().diagnostic());
+            }
+            // FINE follows DOOMED on the same partition: once it is routed, DOOMED was dealt with.
+            assertEquals(List.of("FINE"), ids(local.atLeast(1, WAIT)));
+            assertEquals(1, dsn.atLeast(1, WAIT).size());
+        }
+    }
+
+    @Test
+    void aMalformedRecordIsKeptInBadmailBeforeItsOffsetCommits() throws Exception {
+        MailrootConfig config = setUp("malformed", "");
+        byte[] junk = "Subject: no envelope\r\n\r\njunk\r\n".getBytes(StandardCharsets.US_ASCII);
+        try (TopicReader local = new TopicReader(bootstrap, topics.local());
+             RouterRole router = new RouterRole(config, clients, topics, "malformed")) {
+            publish(List.of(new ProducerRecord<>(topics.inbound(), 1, "junk", junk, new RecordHeaders()),
+                    onPartition(1, mail("AFTER", "s@sender.test", "a@local.test"))));
+            router.start();
+            assertEquals(List.of("AFTER"), ids(local.atLeast(1, WAIT)));
+
+            String name = ("malformed-" + topics.inbound() + "-1-0").replaceAll("[^A-Za-z0-9._-]", "_");
+            Path bad = config.badmailDir().resolve(name + ".bad");
+            assertArrayEquals(junk, Files.readAllBytes(bad));
+            String reason = Files.readString(config.badmailDir().resolve(name + ".bdr"));
+            assertTrue(reason.contains("Malformed record") && reason.contains("mailroot-envelope"), reason);
+        }
+    }
+
+    @Test
+    void anUnexpectedErrorRestartsTheRouterWhichThenRoutesLaterMessages() throws Exception {
+        MailrootConfig config = setUp("recover", "");
+        AtomicInteger failures = new AtomicInteger();
+        try (TopicReader local = new TopicReader(bootstrap, topics.local());
+             RouterRole router = new RouterRole(config, clients, topics, "recover")) {
+            router.start();
+            publish(mail("FIRST", "s@sender.test", "a@local.test"));
+            local.atLeast(1, WAIT);
+
+            router.beforePoll = () -> {
+                if (failures.incrementAndGet() <= 2) {
+                    throw new IllegalStateException("injected failure");
+                }
+            };
+            Await.until("the injected failures", WAIT, () -> failures.get() >= 2);
+            publish(mail("SECOND", "s@sender.test", "b@local.test"));
+
+            List<String> ids = ids(local.atLeast(2, WAIT));
+            assertEquals(List.of("FIRST", "SECOND"), ids);
+            assertTrue(failures.get() > 2, "polling again after the failures");
         }
     }
 

@@ -69,6 +69,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         // KIP-848 groups learn of new assignments on heartbeat: a short interval lets roles start in under a second.
         p.put("group.consumer.min.heartbeat.interval.ms", "100");
         p.put("group.consumer.heartbeat.interval.ms", "500");
+        // After kill -9 the dead process's consumers hold their partitions until their session expires, and its
+        // broker registration blocks the restarted broker until it expires too: keep both short on one node.
+        p.put("group.consumer.min.session.timeout.ms", "3000");
+        p.put("group.consumer.session.timeout.ms", "6000");
+        p.put("broker.heartbeat.interval.ms", "500");
+        p.put("broker.session.timeout.ms", "2000");
         p.put("auto.create.topics.enable", "false");
         p.put("num.partitions", "1");
         p.put("message.max.bytes", String.valueOf(KafkaClients.MAX_RECORD_BYTES + 1024 * 1024));

@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,6 +51,10 @@ public final class DelivererRole implements Role {
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration RESEND_AFTER = Duration.ofSeconds(1);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    /** The longest a graceful stop waits for transactions under way (less when outboundTimeout is shorter). */
+    private static final Duration MAX_FINISH = Duration.ofSeconds(20);
 
     private final MailrootConfig config;
     private final KafkaClients clients;
@@ -59,7 +64,8 @@ public final class DelivererRole implements Role {
     private final Map<TopicPartition, PartitionProgress> partitions = new ConcurrentHashMap<>();
     private final Set<TopicPartition> paused = new HashSet<>();
     private final String clientId = "deliverer-" + INSTANCES.incrementAndGet();
-    private KafkaConsumer<String, byte[]> consumer;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
     private ThreadPoolExecutor pool;
     private ScheduledExecutorService resender;
@@ -67,6 +73,8 @@ public final class DelivererRole implements Role {
     private HopQueues queues;
     private Thread thread;
     private volatile boolean running;
+    /** For tests: sees each record before it is taken, and may throw as an unexpected failure would. */
+    volatile java.util.function.Consumer<ConsumerRecord<String, byte[]>> beforeTake;
     /** Set by {@link #abandon()}: stop as a killed process would, committing nothing more. */
     private volatile boolean abandoned;
 
@@ -110,28 +118,109 @@ public final class DelivererRole implements Role {
         thread.start();
     }
 
+    /**
+     * Runs the consumer until {@link #close()}. Whatever goes wrong on the way is logged and, after a pause that grows
+     * from 1 to 30 seconds, met with a new consumer: what was not committed is read and delivered again (at least
+     * once), and delivery never silently stops.
+     */
     private void run() {
-        try {
-            consumer.subscribe(List.of(topics.outbound()), new Rebalance());
-            while (running) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                    take(record);
+        Duration backoff = MIN_BACKOFF;
+        while (running) {
+            boolean failed = false;
+            try {
+                consumer = clients.consumer("deliverer", clientId);
+                if (!running) {
+                    break;
                 }
-                pauseOrResume();
-                commit(false);
+                consumer.subscribe(List.of(topics.outbound()), new Rebalance());
+                while (running) {
+                    for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
+                        java.util.function.Consumer<ConsumerRecord<String, byte[]>> hook = beforeTake;
+                        if (hook != null) {
+                            hook.accept(record);
+                        }
+                        take(record);
+                    }
+                    pauseOrResume();
+                    commit(false);
+                    backoff = MIN_BACKOFF;
+                }
+            } catch (WakeupException e) {
+                if (running) {
+                    LOG.error("deliverer consumer woken unexpectedly; starting it again", e);
+                    failed = true;
+                }
+            } catch (RuntimeException e) {
+                LOG.error("deliverer consumer failed; starting it again in {}", backoff, e);
+                failed = true;
+            } finally {
+                if (!running) {
+                    stopDelivering();
+                }
+                closeConsumer();
             }
-        } catch (WakeupException e) {
-            if (running) {
-                LOG.error("deliverer consumer woken unexpectedly", e);
+            if (failed && running) {
+                pause(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
-        } catch (RuntimeException e) {
-            LOG.error("deliverer consumer stopped", e);
-        } finally {
+        }
+    }
+
+    /**
+     * A graceful stop: no new messages are started, those past their MAIL command get up to {@link #finishLimit()}
+     * to end their transaction and have their follow-ups acknowledged, then what is finished is committed and the
+     * rest is cut (and delivered again by whoever reads the partition next). {@link #abandon()} cuts at once.
+     */
+    private void stopDelivering() {
+        if (abandoned) {
             queues.close();
-            if (!abandoned) {
-                finalCommit();
+            return;
+        }
+        Duration limit = finishLimit();
+        if (!queues.finish(limit)) {
+            LOG.warn("deliveries still under way after {}; cutting them (they will be delivered again)", limit);
+        }
+        try {
+            // Acks of the follow-ups finish their offsets (the callbacks run before flush returns).
+            producer.flush();
+        } catch (RuntimeException e) {
+            LOG.warn("could not flush the deliverer's producer", e);
+        }
+        finalCommit();
+        queues.close();
+    }
+
+    private Duration finishLimit() {
+        Duration timeout = config.delivery().outboundTimeout();
+        return timeout.compareTo(MAX_FINISH) < 0 ? timeout : MAX_FINISH;
+    }
+
+    private void closeConsumer() {
+        KafkaConsumer<String, byte[]> c = consumer;
+        if (c != null) {
+            try {
+                // Revokes (and commits) what is ours; with the partitions forgotten, late results are dropped.
+                c.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.warn("error closing the deliverer consumer", e);
+            } finally {
+                consumer = null;
             }
-            consumer.close(Duration.ofSeconds(5));
+        }
+        for (PartitionProgress p : partitions.values()) {
+            queues.drop(p);
+        }
+        partitions.clear();
+        paused.clear();
+    }
+
+    /** Waits, or returns early when the role is closed. */
+    private void pause(Duration d) {
+        try {
+            stopped.await(d.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
         }
     }
 
@@ -170,14 +259,25 @@ public final class DelivererRole implements Role {
         }
         NextHop hop = mail.envelope().nextHop() != null ? mail.envelope().nextHop()
                 : NextHop.direct(recipients.get(0).domain());
-        queues.submit(new HopQueues.Job(mail, hop, progress, record.offset(), size));
+        queues.submit(new HopQueues.Job(mail, hop, tp, progress, record.offset()));
     }
 
     /** Called on a delivery thread when a message's attempt is over; finishes the offset once follow-ups are acked. */
     private void delivered(HopQueues.Job job, List<DeliveryResult> results) {
+        if (!current(partitions, job)) {
+            // Its record is read again by the partition's new owner; a retry or report from here would be a second.
+            LOG.info("{}: {} was revoked while it was being delivered; leaving it to the new owner",
+                    job.mail().envelope().id(), job.partition());
+            return;
+        }
         List<ProducerRecord<String, byte[]>> records =
                 followups.after(job.mail(), job.hop(), results, clock.instant());
         produce(job, records);
+    }
+
+    /** Whether the job's partition is still ours, under the same assignment as when the job was taken. */
+    static boolean current(Map<TopicPartition, PartitionProgress> partitions, HopQueues.Job job) {
+        return partitions.get(job.partition()) == job.progress();
     }
 
     private void produce(HopQueues.Job job, List<ProducerRecord<String, byte[]>> records) {
@@ -185,7 +285,7 @@ public final class DelivererRole implements Role {
             job.progress().finished(job.offset());
             return;
         }
-        if (!running) {
+        if (abandoned) {
             return;
         }
         AtomicInteger pending = new AtomicInteger(records.size());
@@ -218,7 +318,7 @@ public final class DelivererRole implements Role {
 
     /** The offset stays uncommitted until its follow-ups are in Kafka; sending them all again is safe (at least once). */
     private void resendLater(HopQueues.Job job, List<ProducerRecord<String, byte[]>> records) {
-        if (!running) {
+        if (!running || !current(partitions, job)) {
             return;
         }
         try {
@@ -334,24 +434,34 @@ public final class DelivererRole implements Role {
     @Override
     public void close() {
         running = false;
+        stopped.countDown();
         try {
-            if (queues != null) {
-                queues.close();
+            if (abandoned) {
+                if (queues != null) {
+                    queues.close();
+                }
+                if (smtp != null) {
+                    smtp.closeAll();
+                }
             }
-            if (smtp != null) {
-                smtp.closeAll();
-            }
-            if (consumer != null) {
-                consumer.wakeup();
+            KafkaConsumer<String, byte[]> c = consumer;
+            if (c != null) {
+                c.wakeup();
             }
             if (thread != null) {
-                thread.join(Duration.ofSeconds(30).toMillis());
+                thread.join(finishLimit().plus(Duration.ofSeconds(30)).toMillis());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.warn("error stopping the deliverer", e);
         } finally {
+            if (queues != null) {
+                queues.close();
+            }
+            if (smtp != null) {
+                smtp.closeAll();
+            }
             if (pool != null) {
                 pool.shutdownNow();
             }

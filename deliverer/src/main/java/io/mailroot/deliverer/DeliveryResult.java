@@ -19,7 +19,12 @@ public record DeliveryResult(Recipient recipient, Verdict verdict, String status
         /** Will never work (5xx, null MX, no such domain): report to the sender. */
         FAILED,
         /** May work later (4xx, network, DNS trouble): retry. */
-        DEFERRED
+        DEFERRED,
+        /**
+         * In one of our local domains (the router thought otherwise, e.g. while {@code localDomains} is being rolled
+         * out): never sent by SMTP, handed to local delivery instead.
+         */
+        LOCAL
     }
 
     /** Whether the next hop took the message for this recipient. */

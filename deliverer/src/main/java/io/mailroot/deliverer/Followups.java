@@ -15,7 +15,8 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Turns the results of one attempt into the records that carry the unfinished part on: failures (and expired
- * deferrals) to {@code dsn}, deferrals to the next {@code retry.N}, and a delay notice when one is due.
+ * deferrals) to {@code dsn}, deferrals to the next {@code retry.N}, a delay notice when one is due, and recipients
+ * in local domains to {@code local}.
  * Delivered recipients need nothing more, unless they asked to hear of success from a hop that cannot tell them.
  */
 public final class Followups {
@@ -36,6 +37,7 @@ public final class Followups {
         List<Recipient> failed = new ArrayList<>();
         List<Recipient> relayed = new ArrayList<>();
         List<DeliveryResult> deferred = new ArrayList<>();
+        List<Recipient> local = new ArrayList<>();
         for (DeliveryResult r : results) {
             switch (r.verdict()) {
                 case DELIVERED -> { }
@@ -49,6 +51,7 @@ public final class Followups {
                 case FAILED -> failed.add(r.recipient().withOutcome(
                         Outcome.failed(r.status(), "smtp; " + r.reply(), r.remoteHost())));
                 case DEFERRED -> deferred.add(r);
+                case LOCAL -> local.add(r.recipient());
             }
         }
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>();
@@ -73,6 +76,11 @@ public final class Followups {
                 out.add(EnvelopeCodec.toRecord(topics.retry(schedule.level(attempt)), hop.key(),
                         new MailRecord(retry, mail.message())));
             }
+        }
+        if (!local.isEmpty()) {
+            // Keyed as the router keys local mail, by the first recipient's domain.
+            out.add(EnvelopeCodec.toRecord(topics.local(), local.get(0).domain(),
+                    new MailRecord(env.withRecipients(local), mail.message())));
         }
         if (!failed.isEmpty()) {
             out.add(dsn(env.withRecipients(failed), mail.message()));

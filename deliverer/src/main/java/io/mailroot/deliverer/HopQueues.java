@@ -12,8 +12,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,12 +32,18 @@ final class HopQueues {
     private static final Duration LINGER = Duration.ofSeconds(2);
 
     /** One message waiting for its next hop, and where to report when it is done. */
-    record Job(MailRecord mail, NextHop hop, PartitionProgress progress, long offset, int size) {
+    record Job(MailRecord mail, NextHop hop, TopicPartition partition, PartitionProgress progress, long offset) {
     }
 
+    /** A hop's waiting jobs, its delivery threads, and the condition only those threads wait on. */
     private static final class Queue {
         final ArrayDeque<Job> pending = new ArrayDeque<>();
+        final Condition more;
         int drainers;
+
+        Queue(Condition more) {
+            this.more = more;
+        }
     }
 
     private final ExecutorService pool;
@@ -42,8 +51,15 @@ final class HopQueues {
     private final int messagesPerConnection;
     private final Function<NextHop, HopSender> senders;
     private final BiConsumer<Job, List<DeliveryResult>> done;
+    private final ReentrantLock lock = new ReentrantLock();
+    /** Signalled when the last delivery thread of all hops has finished. */
+    private final Condition idle = lock.newCondition();
     private final Map<String, Queue> queues = new HashMap<>();
     private final Set<HopSender> active = ConcurrentHashMap.newKeySet();
+    private int drainers;
+    /** No more jobs are handed out; those being delivered finish and report. */
+    private volatile boolean stopping;
+    /** Connections are cut and results thrown away. */
     private volatile boolean closed;
 
     HopQueues(ExecutorService pool, int maxPerHop, int messagesPerConnection, Function<NextHop, HopSender> senders,
@@ -57,55 +73,119 @@ final class HopQueues {
 
     void submit(Job job) {
         int start;
-        synchronized (this) {
-            if (closed) {
+        String key = job.hop().key();
+        lock.lock();
+        try {
+            if (stopping) {
                 return;
             }
-            Queue q = queues.computeIfAbsent(job.hop().key(), k -> new Queue());
+            Queue q = queues.computeIfAbsent(key, k -> new Queue(lock.newCondition()));
             q.pending.add(job);
-            notifyAll();
+            q.more.signal();
             // Enough connections that each carries about a connection's worth of messages, within the hop's limit.
             int wanted = Math.min(maxPerHop, (q.pending.size() + messagesPerConnection - 1) / messagesPerConnection);
             start = Math.max(0, Math.max(wanted, 1) - q.drainers);
             q.drainers += start;
+            drainers += start;
+        } finally {
+            lock.unlock();
         }
         for (int i = 0; i < start; i++) {
             try {
                 pool.execute(() -> drain(job.hop()));
             } catch (RejectedExecutionException e) {
-                synchronized (this) {
-                    queues.get(job.hop().key()).drainers--;
+                lock.lock();
+                try {
+                    release(key, start - i);
+                } finally {
+                    lock.unlock();
                 }
                 return;
             }
         }
     }
 
+    /**
+     * One delivery thread's life: a sender for the hop, then the hop's jobs one after the other. Whatever goes
+     * wrong, the thread gives up its place (so the hop gets a new one when mail comes) and the job it held is
+     * reported as deferred, to be tried again later, never left unfinished.
+     */
     private void drain(NextHop hop) {
-        HopSender sender = senders.apply(hop);
-        active.add(sender);
+        String key = hop.key();
+        HopSender sender = null;
+        String broken = null;
         try {
-            while (true) {
-                Job job = next(hop.key());
-                if (job == null) {
-                    return;
-                }
+            sender = senders.apply(hop);
+            active.add(sender);
+        } catch (RuntimeException e) {
+            LOG.error("cannot deliver to {}: {}", key, e.toString(), e);
+            broken = "internal error: " + e;
+        }
+        boolean released = false;
+        Job job = null;
+        try {
+            while ((job = next(key)) != null) {
                 List<DeliveryResult> results;
-                try {
-                    results = sender.deliver(job.mail());
-                } catch (RuntimeException e) {
-                    LOG.error("{}: delivery to {} failed unexpectedly", job.mail().envelope().id(), hop.key(), e);
-                    results = job.mail().envelope().recipients().stream()
-                            .map(r -> DeliveryResult.deferred(r, "4.3.0", "internal error: " + e, null)).toList();
+                if (sender == null) {
+                    results = deferAll(job, broken);
+                } else {
+                    try {
+                        results = sender.deliver(job.mail());
+                    } catch (RuntimeException e) {
+                        LOG.error("{}: delivery to {} failed unexpectedly", job.mail().envelope().id(), key, e);
+                        results = deferAll(job, "internal error: " + e);
+                    }
                 }
                 if (closed) {
+                    job = null;
                     return;
                 }
                 done.accept(job, results);
             }
+            released = true;
+        } catch (RuntimeException e) {
+            LOG.error("delivery thread for {} failed", key, e);
+            if (job != null && !closed) {
+                try {
+                    done.accept(job, deferAll(job, "internal error: " + e));
+                } catch (RuntimeException again) {
+                    LOG.error("{}: could not defer after an internal error; it is delivered again after a restart",
+                            job.mail().envelope().id(), again);
+                }
+            }
         } finally {
-            active.remove(sender);
-            sender.quit();
+            if (!released) {
+                lock.lock();
+                try {
+                    release(key, 1);
+                } finally {
+                    lock.unlock();
+                }
+            }
+            if (sender != null) {
+                active.remove(sender);
+                sender.quit();
+            }
+        }
+    }
+
+    private static List<DeliveryResult> deferAll(Job job, String why) {
+        return job.mail().envelope().recipients().stream()
+                .map(r -> DeliveryResult.deferred(r, "4.3.0", why, null)).toList();
+    }
+
+    /** Gives up {@code n} delivery threads' places in the hop's queue; called with the lock held. */
+    private void release(String key, int n) {
+        Queue q = queues.get(key);
+        if (q != null) {
+            q.drainers -= n;
+            if (q.drainers <= 0 && q.pending.isEmpty()) {
+                queues.remove(key);
+            }
+        }
+        drainers -= n;
+        if (drainers <= 0) {
+            idle.signalAll();
         }
     }
 
@@ -113,43 +193,81 @@ final class HopQueues {
      * The hop's next job; when there is none, waits a moment for one (the connection stays open meanwhile, as
      * Postfix's connection cache does), then gives up its place.
      */
-    private synchronized Job next(String key) {
-        Queue q = queues.get(key);
-        long deadline = System.nanoTime() + LINGER.toNanos();
-        Job job = closed ? null : q.pending.poll();
-        while (job == null && !closed) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                break;
+    private Job next(String key) {
+        lock.lock();
+        try {
+            Queue q = queues.get(key);
+            long deadline = System.nanoTime() + LINGER.toNanos();
+            Job job = stopping || q == null ? null : q.pending.poll();
+            while (job == null && !stopping && q != null) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                try {
+                    q.more.awaitNanos(left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+                job = stopping ? null : q.pending.poll();
             }
-            try {
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+            if (job == null) {
+                release(key, 1);
             }
-            job = closed ? null : q.pending.poll();
+            return job;
+        } finally {
+            lock.unlock();
         }
-        if (job == null) {
-            q.drainers--;
-            if (q.drainers == 0 && q.pending.isEmpty()) {
-                queues.remove(key);
-            }
-        }
-        return job;
     }
 
     /** Forgets queued jobs of a partition this deliverer no longer owns; its new owner delivers them. */
-    synchronized void drop(PartitionProgress revoked) {
-        queues.values().forEach(q -> q.pending.removeIf(j -> j.progress() == revoked));
+    void drop(PartitionProgress revoked) {
+        lock.lock();
+        try {
+            queues.values().forEach(q -> q.pending.removeIf(j -> j.progress() == revoked));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * For a graceful stop: hands out no more jobs (queued ones are left, their offsets stay uncommitted) and waits
+     * up to {@code limit} for the messages being sent to finish and be reported. Returns whether all did.
+     */
+    boolean finish(Duration limit) {
+        lock.lock();
+        try {
+            stopping = true;
+            queues.values().forEach(q -> {
+                q.pending.clear();
+                q.more.signalAll();
+            });
+            long left = limit.toNanos();
+            while (drainers > 0 && left > 0) {
+                left = idle.awaitNanos(left);
+            }
+            return drainers <= 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Stops handing out work and drops every connection; queued jobs are abandoned (their offsets stay uncommitted). */
     void close() {
-        synchronized (this) {
-            closed = true;
-            queues.values().forEach(q -> q.pending.clear());
-            notifyAll();
+        closed = true;
+        lock.lock();
+        try {
+            stopping = true;
+            queues.values().forEach(q -> {
+                q.pending.clear();
+                q.more.signalAll();
+            });
+        } finally {
+            lock.unlock();
         }
         active.forEach(HopSender::close);
     }

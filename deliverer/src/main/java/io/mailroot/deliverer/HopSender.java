@@ -76,29 +76,39 @@ final class HopSender implements Closeable {
             return SmtpSession.Security.OPPORTUNISTIC;
         }
         MailrootConfig.OutboundSecurity s = config.delivery().securityFor(relay);
-        return new SmtpSession.Security(s.requireTls(), s.username(), s.password(), relay);
+        return new SmtpSession.Security(s.requireTls(), s.username(), s.password(), relay, s.verifyCertificate());
     }
 
-    /** One result per remote recipient of {@code mail}; recipients in local domains are left out (never sent). */
+    /**
+     * One result per recipient of {@code mail}. Recipients in local domains are never sent by SMTP: they come back
+     * as {@link Verdict#LOCAL}, for local delivery.
+     */
     List<DeliveryResult> deliver(MailRecord mail) {
         Envelope env = mail.envelope();
         List<Recipient> remote = new ArrayList<>();
+        List<DeliveryResult> local = new ArrayList<>();
         for (Recipient r : env.recipients()) {
             if (config.isLocal(r.domain())) {
-                LOG.warn("{}: recipient {} is in a local domain; not sending it by SMTP", env.id(), r.address());
+                LOG.info("{}: recipient {} is in a local domain; handing it to local delivery", env.id(), r.address());
+                local.add(new DeliveryResult(r, Verdict.LOCAL, "2.0.0", "local domain " + r.domain(), null));
             } else {
                 remote.add(r);
             }
         }
         if (remote.isEmpty()) {
-            return List.of();
+            return local;
         }
         List<DeliveryResult> results = sendDirect(env, remote, mail.message());
         if (hop.fallbackRelay() != null && hop.relay() == null
                 && results.stream().anyMatch(r -> r.verdict() == Verdict.DEFERRED)) {
             results = viaFallback(env, results, mail.message());
         }
-        return results;
+        if (local.isEmpty()) {
+            return results;
+        }
+        List<DeliveryResult> all = new ArrayList<>(results);
+        all.addAll(local);
+        return all;
     }
 
     private List<DeliveryResult> sendDirect(Envelope env, List<Recipient> recipients, byte[] message) {

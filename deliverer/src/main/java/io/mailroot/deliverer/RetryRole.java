@@ -16,9 +16,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -27,6 +30,7 @@ import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
 import org.slf4j.Logger;
@@ -42,6 +46,9 @@ public final class RetryRole implements Role {
     private static final Logger LOG = LoggerFactory.getLogger(RetryRole.class);
     private static final Duration MAX_POLL = Duration.ofMillis(500);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final Duration KAFKA_BACKOFF = Duration.ofMillis(500);
+    private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final Topics topics;
@@ -49,10 +56,13 @@ public final class RetryRole implements Role {
     /** Paused partitions and when their first waiting record is due. */
     private final Map<TopicPartition, Instant> waiting = new HashMap<>();
     private final String clientId = "retry-" + INSTANCES.incrementAndGet();
-    private KafkaConsumer<String, byte[]> consumer;
-    private KafkaProducer<String, byte[]> producer;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+    private volatile KafkaConsumer<String, byte[]> consumer;
+    private volatile KafkaProducer<String, byte[]> producer;
     private Thread thread;
     private volatile boolean running;
+    /** For tests: sees each record before it is sent, and may throw as a failing producer would. */
+    volatile Consumer<ProducerRecord<String, byte[]>> beforeSend;
 
     public RetryRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this.clients = clients;
@@ -66,31 +76,89 @@ public final class RetryRole implements Role {
 
     @Override
     public void start() {
-        producer = clients.producer(clientId);
-        consumer = clients.consumer("retry", clientId);
         running = true;
         thread = new Thread(this::run, clientId);
         thread.start();
     }
 
+    /**
+     * Runs the consumer until {@link #close()}. Whatever goes wrong on the way is logged and, after a pause that grows
+     * from 1 to 30 seconds, met with a new consumer and producer: what was released but not committed goes out once
+     * more (the deliverer is at least once anyway), and retries never stop until the process does.
+     */
     private void run() {
-        try {
-            consumer.subscribe(topics.retries(), new Rebalance());
-            while (running) {
-                resumeDue();
-                ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());
-                if (!records.isEmpty()) {
-                    release(records);
+        Duration backoff = MIN_BACKOFF;
+        while (running) {
+            boolean failed = false;
+            try {
+                if (producer == null) {
+                    producer = clients.producer(clientId);
                 }
+                consumer = clients.consumer("retry", clientId);
+                if (!running) {
+                    break;
+                }
+                consumer.subscribe(topics.retries(), new Rebalance());
+                while (running) {
+                    resumeDue();
+                    ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());
+                    if (!records.isEmpty()) {
+                        release(records);
+                    }
+                    backoff = MIN_BACKOFF;
+                }
+            } catch (WakeupException e) {
+                if (running) {
+                    LOG.error("retry consumer woken unexpectedly; starting it again", e);
+                    failed = true;
+                }
+            } catch (RuntimeException e) {
+                LOG.error("retry consumer failed; starting it again in {}", backoff, e);
+                failed = true;
+            } finally {
+                closeConsumer();
             }
-        } catch (WakeupException e) {
-            if (running) {
-                LOG.error("retry consumer woken unexpectedly", e);
+            if (failed && running) {
+                closeProducer();
+                pause(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
-        } catch (RuntimeException e) {
-            LOG.error("retry consumer stopped", e);
-        } finally {
-            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    private void closeConsumer() {
+        KafkaConsumer<String, byte[]> c = consumer;
+        waiting.clear();
+        if (c != null) {
+            try {
+                c.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.warn("error closing the retry consumer", e);
+            } finally {
+                consumer = null;
+            }
+        }
+    }
+
+    private void closeProducer() {
+        KafkaProducer<String, byte[]> p = producer;
+        producer = null;
+        if (p != null) {
+            try {
+                p.close(Duration.ofSeconds(5));
+            } catch (RuntimeException e) {
+                LOG.warn("error closing the retry producer", e);
+            }
+        }
+    }
+
+    /** Waits, or returns early when the role is closed. */
+    private void pause(Duration d) {
+        try {
+            stopped.await(d.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
         }
     }
 
@@ -108,7 +176,17 @@ public final class RetryRole implements Role {
                     waiting.put(tp, due);
                     break;
                 }
-                sent.add(producer.send(new ProducerRecord<>(topics.outbound(), null, r.key(), r.value(), r.headers())));
+                try {
+                    sent.add(send(r));
+                } catch (KafkaException e) {
+                    LOG.warn("could not put retries back on {}: {}; trying again", topics.outbound(), e.toString());
+                    Set<TopicPartition> touched = new HashSet<>(commits.keySet());
+                    touched.add(tp);
+                    waitFor(sent);
+                    rewind(records, touched);
+                    pause(KAFKA_BACKOFF);
+                    return;
+                }
                 commits.put(tp, new OffsetAndMetadata(r.offset() + 1));
             }
         }
@@ -122,7 +200,7 @@ public final class RetryRole implements Role {
         } catch (ExecutionException e) {
             // Nothing of this batch is committed; rewinding makes the next poll send it all again.
             LOG.warn("could not put retries back on {}: {}", topics.outbound(), e.getCause().toString());
-            commits.keySet().forEach(tp -> consumer.seek(tp, records.records(tp).get(0).offset()));
+            rewind(records, commits.keySet());
             return;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -135,6 +213,46 @@ public final class RetryRole implements Role {
             // Stopping: what was put back on outbound must still be committed, or it would go out twice.
             consumer.commitSync(commits);
             throw e;
+        } catch (KafkaException e) {
+            // Commit failed (rebalance, time-out): read the batch again; whatever is still ours goes out once more.
+            LOG.warn("could not commit released retries: {}; reading them again", e.toString());
+            rewind(records, commits.keySet());
+            pause(KAFKA_BACKOFF);
+        }
+    }
+
+    /** Sends one record back to outbound; a synchronous failure (buffer full, metadata time-out) rewinds the batch. */
+    private Future<RecordMetadata> send(ConsumerRecord<String, byte[]> r) {
+        ProducerRecord<String, byte[]> out =
+                new ProducerRecord<>(topics.outbound(), null, r.key(), r.value(), r.headers());
+        Consumer<ProducerRecord<String, byte[]>> hook = beforeSend;
+        if (hook != null) {
+            hook.accept(out);
+        }
+        return producer.send(out);
+    }
+
+    /** Seeks each partition of the batch that is still ours back to the batch's first record. */
+    private void rewind(ConsumerRecords<String, byte[]> records, Collection<TopicPartition> which) {
+        Set<TopicPartition> assigned = consumer.assignment();
+        for (TopicPartition tp : which) {
+            if (assigned.contains(tp)) {
+                consumer.seek(tp, records.records(tp).get(0).offset());
+            }
+        }
+    }
+
+    /** Lets what was already sent finish (its outcome does not matter: the batch is read again) before rewinding. */
+    private static void waitFor(List<Future<RecordMetadata>> sent) {
+        for (Future<RecordMetadata> f : sent) {
+            try {
+                f.get();
+            } catch (ExecutionException e) {
+                // sent again with the batch
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
@@ -198,9 +316,11 @@ public final class RetryRole implements Role {
     @Override
     public void close() {
         running = false;
+        stopped.countDown();
         try {
-            if (consumer != null) {
-                consumer.wakeup();
+            KafkaConsumer<String, byte[]> c = consumer;
+            if (c != null) {
+                c.wakeup();
             }
             if (thread != null) {
                 thread.join(Duration.ofSeconds(30).toMillis());
@@ -208,12 +328,8 @@ public final class RetryRole implements Role {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            if (producer != null) {
-                try {
-                    producer.close(Duration.ofSeconds(5));
-                } catch (RuntimeException e) {
-                    LOG.warn("error closing the retry producer", e);
-                }
+            if (thread == null || !thread.isAlive()) {
+                closeProducer();
             }
         }
     }

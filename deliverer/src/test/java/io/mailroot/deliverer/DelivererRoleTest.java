@@ -329,6 +329,12 @@ class DelivererRoleTest {
                         java.util.Comparator.comparing(List::size, java.util.Comparator.reverseOrder())).toList());
         Await.until("the outbound offset is committed", WAIT, () -> caughtUp("deliverer", topics.outbound()));
         assertEquals(0, end(topics.dsn()) + end(topics.retry(1)), "nothing was left over");
+        // The router thought local.test remote (localDomains rolled out to the deliverer first): local delivery has it.
+        List<MailRecord> local = watch(topics.local());
+        Await.until("the local recipient went to local delivery", WAIT, () -> local.size() == 1);
+        assertEquals(List.of("stray@local.test"),
+                local.get(0).envelope().recipients().stream().map(Recipient::address).toList());
+        assertArrayEquals(MESSAGE, local.get(0).message());
     }
 
     @Test
@@ -379,6 +385,35 @@ class DelivererRoleTest {
                 sock.close();
             }
         }
+    }
+
+    @Test
+    void theRetryRoleKeepsReleasingAfterItsProducerFailed() throws Exception {
+        MailrootConfig config = start(1, "30s");
+        RetryRole retry = new RetryRole(config, clients, topics);
+        java.util.concurrent.atomic.AtomicInteger sends = new java.util.concurrent.atomic.AtomicInteger();
+        // The first send fails as a full buffer would, the second with something unexpected; then Kafka is fine.
+        retry.beforeSend = r -> {
+            int n = sends.incrementAndGet();
+            if (n == 1) {
+                throw new org.apache.kafka.common.errors.TimeoutException("injected: buffer full");
+            }
+            if (n == 2) {
+                throw new IllegalStateException("injected: something unexpected");
+            }
+        };
+        retry.start();
+        roles.add(retry);
+        Envelope env = Envelope.received(MessageIds.next(), "alice@sender.test",
+                List.of(Recipient.of("bob@remote.test")), Instant.now()).withNextHop(NextHop.direct("remote.test"));
+        try (KafkaProducer<String, byte[]> p = clients.producer("test-producer")) {
+            p.send(EnvelopeCodec.toRecord(topics.retry(1), "remote.test", new MailRecord(env, MESSAGE))).get();
+        }
+
+        Await.until("the retry was released and delivered", WAIT, () -> mx.received().size() == 1);
+        Await.until("and its offset committed", WAIT, () -> caughtUp("retry", topics.retry(1)));
+        assertEquals(1, end(topics.outbound()), "released once");
+        org.junit.jupiter.api.Assertions.assertTrue(sends.get() >= 3, "sends tried: " + sends.get());
     }
 
     private boolean hasCommit(String topic) throws Exception {

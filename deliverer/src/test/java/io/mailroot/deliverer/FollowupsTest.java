@@ -144,4 +144,22 @@ class FollowupsTest {
         assertTrue(followups.after(mail(envelope(List.of(bob))), HOP,
                 List.of(new DeliveryResult(bob, Verdict.DELIVERED, "2.0.0", "250 ok", "mx")), NOW).isEmpty());
     }
+
+    @Test
+    void recipientsInALocalDomainGoToLocalDeliveryAndNowhereElse() {
+        Recipient stray = Recipient.of("stray@local.test");
+        List<DeliveryResult> results = List.of(
+                new DeliveryResult(bob, Verdict.DELIVERED, "2.0.0", "250 ok", "mx.remote.test"),
+                new DeliveryResult(stray, Verdict.LOCAL, "2.0.0", "local domain local.test", null));
+
+        List<ProducerRecord<String, byte[]>> out = followups.after(mail(envelope(List.of(bob, stray))), HOP,
+                results, NOW);
+
+        assertEquals(1, out.size());
+        assertEquals(TOPICS.local(), out.get(0).topic());
+        assertEquals("local.test", out.get(0).key());
+        assertEquals(List.of("stray@local.test"),
+                decode(out.get(0)).recipients().stream().map(Recipient::address).toList());
+        assertEquals(BYTES, out.get(0).value());
+    }
 }

@@ -213,7 +213,8 @@ class HopSenderPeerTest {
 
     @Test
     void whenTlsIsRequiredAHopWithoutStartTlsIsATemporaryFailureAndNothingGoesInClear() throws Exception {
-        DeliveryResult r = deliver(relayWith("{requireTls: true}"), viaRelay(), "bob@remote.test").get(0);
+        DeliveryResult r = deliver(relayWith("{requireTls: true, verifyCertificate: false}"), viaRelay(),
+                "bob@remote.test").get(0);
 
         assertEquals(Verdict.DEFERRED, r.verdict());
         assertEquals("4.7.10", r.status());
@@ -227,7 +228,8 @@ class HopSenderPeerTest {
     void whenTlsIsRequiredARefusedStartTlsIsATemporaryFailure() throws Exception {
         first.offerStartTls().on(Command.STARTTLS, "454 4.7.0 TLS not available now");
 
-        DeliveryResult r = deliver(relayWith("{requireTls: true}"), viaRelay(), "bob@remote.test").get(0);
+        DeliveryResult r = deliver(relayWith("{requireTls: true, verifyCertificate: false}"), viaRelay(),
+                "bob@remote.test").get(0);
 
         assertEquals(Verdict.DEFERRED, r.verdict());
         assertEquals("4.7.10", r.status());
@@ -239,7 +241,8 @@ class HopSenderPeerTest {
     void whenTlsIsRequiredAndOfferedTheMailGoesOverTls() throws Exception {
         first.offerStartTls();
 
-        DeliveryResult r = deliver(relayWith("{requireTls: true}"), viaRelay(), "bob@remote.test").get(0);
+        DeliveryResult r = deliver(relayWith("{requireTls: true, verifyCertificate: false}"), viaRelay(),
+                "bob@remote.test").get(0);
 
         assertTrue(r.accepted(), r.toString());
         assertTrue(first.accepted().get(0).tls());
@@ -258,8 +261,8 @@ class HopSenderPeerTest {
     void credentialsAreGivenWithAuthPlainAfterStartTls() throws Exception {
         first.offerStartTls().requireAuth("relayuser", "s3cret", "PLAIN", "LOGIN");
 
-        DeliveryResult r = deliver(relayWith("{username: relayuser, password: s3cret}"), viaRelay(),
-                "bob@remote.test").get(0);
+        DeliveryResult r = deliver(relayWith("{username: relayuser, password: s3cret, verifyCertificate: false}"),
+                viaRelay(), "bob@remote.test").get(0);
 
         assertTrue(r.accepted(), r.toString());
         assertEquals(List.of("relayuser"), first.authIdentities());
@@ -275,7 +278,8 @@ class HopSenderPeerTest {
     void authLoginIsUsedWhenItIsTheOnlyMechanism() throws Exception {
         first.offerStartTls().requireAuth("relayuser", "s3cret", "LOGIN");
 
-        DeliveryResult r = deliver(relayWith("{requireTls: true, username: relayuser, password: s3cret}"),
+        DeliveryResult r = deliver(relayWith(
+                "{requireTls: true, username: relayuser, password: s3cret, verifyCertificate: false}"),
                 viaRelay(), "bob@remote.test").get(0);
 
         assertTrue(r.accepted(), r.toString());
@@ -287,8 +291,8 @@ class HopSenderPeerTest {
     void aWrongPasswordIsATemporaryFailureNamingTheRelay() throws Exception {
         first.offerStartTls().requireAuth("relayuser", "s3cret", "PLAIN");
 
-        DeliveryResult r = deliver(relayWith("{username: relayuser, password: wrong}"), viaRelay(),
-                "bob@remote.test").get(0);
+        DeliveryResult r = deliver(relayWith("{username: relayuser, password: wrong, verifyCertificate: false}"),
+                viaRelay(), "bob@remote.test").get(0);
 
         assertEquals(Verdict.DEFERRED, r.verdict());
         assertEquals("4.7.8", r.status());
@@ -301,7 +305,8 @@ class HopSenderPeerTest {
     void credentialsAreNeverSentInClear() throws Exception {
         first.requireAuth("relayuser", "s3cret", "PLAIN", "LOGIN");
 
-        DeliveryResult r = deliver(relayWith("{requireTls: false, username: relayuser, password: s3cret}"),
+        DeliveryResult r = deliver(relayWith(
+                "{requireTls: false, username: relayuser, password: s3cret, verifyCertificate: false}"),
                 viaRelay(), "bob@remote.test").get(0);
 
         assertEquals(Verdict.DEFERRED, r.verdict());
@@ -315,13 +320,54 @@ class HopSenderPeerTest {
         first.offerStartTls().requireAuth("relayuser", "s3cret", "PLAIN");
         MailrootConfig config = config("""
                   outboundSecurity:
-                    "%s": {username: relayuser, password: s3cret}
+                    "%s": {username: relayuser, password: s3cret, verifyCertificate: false}
                 """.formatted(relay()));
 
         DeliveryResult r = deliver(config, new NextHop("down.test", null, relay()), "dora@down.test").get(0);
 
         assertTrue(r.accepted(), r.toString());
         assertEquals(List.of("relayuser"), first.authIdentities());
+    }
+
+    @Test
+    void aRelayWhoseCertificateCannotBeVerifiedGetsNeitherCredentialsNorMail() throws Exception {
+        // PeerScript's certificate is self-signed, for peer.test: neither trusted nor issued for the relay's name.
+        first.offerStartTls().requireAuth("relayuser", "s3cret", "PLAIN");
+
+        DeliveryResult r = deliver(relayWith("{requireTls: true, username: relayuser, password: s3cret}"), viaRelay(),
+                "bob@remote.test").get(0);
+
+        assertEquals(Verdict.DEFERRED, r.verdict());
+        assertEquals("4.7.5", r.status());
+        assertTrue(r.reply().contains("relay " + relay()), r.reply());
+        assertTrue(!sentAny(first, "AUTH") && !sentAny(first, "MAIL"), "commands sent: " + first.commands());
+        assertEquals(List.of(), first.authIdentities());
+        assertEquals(List.of(), first.transactions());
+    }
+
+    @Test
+    void whenOnlyTlsIsRequiredAnUnverifiableCertificateStillStopsTheMail() throws Exception {
+        first.offerStartTls();
+
+        DeliveryResult r = deliver(relayWith("{requireTls: true}"), viaRelay(), "bob@remote.test").get(0);
+
+        assertEquals(Verdict.DEFERRED, r.verdict());
+        assertEquals("4.7.5", r.status());
+        assertTrue(!sentAny(first, "MAIL"), "commands sent: " + first.commands());
+    }
+
+    @Test
+    void opportunisticTlsToAnMxIsNeverVerified() throws Exception {
+        dns.mx("remote.test", 10, "mx.remote.test").a("mx.remote.test", "127.0.0.1");
+        first.offerStartTls();
+
+        // The relay's settings verify certificates; they do not apply to MX delivery.
+        MailrootConfig config = config("""
+                  outboundSecurity:
+                    "%s": {requireTls: true}
+                """.formatted(relay()));
+        assertTrue(deliver(config, NextHop.direct("remote.test"), "bob@remote.test").get(0).accepted());
+        assertTrue(first.accepted().get(0).tls());
     }
 
     private static int indexOfPrefix(List<String> lines, String prefix) {

@@ -283,7 +283,7 @@ class PeerDeliveryTest {
                   routeDomains:
                     remote.test: "%s"
                   outboundSecurity:
-                    "%s": {requireTls: true, username: relayuser, password: stale}
+                    "%s": {requireTls: true, username: relayuser, password: stale, verifyCertificate: false}
                 """.formatted(relay, relay)));
         List<MailRecord> retries = kafka.watch(kafka.topics.retry(1));
         NextHop hop = new NextHop("remote.test", relay, null);
@@ -300,5 +300,48 @@ class PeerDeliveryTest {
         assertEquals(0, kafka.end(kafka.topics.dsn()), "no report for an operator's mistake");
         assertEquals(1, peer.authFailures());
         assertEquals(List.of(), peer.transactions());
+    }
+
+    @Test
+    void aGracefulStopLetsTheTransactionUnderWayFinishAndCommitsIt() throws Exception {
+        peer.on(Command.END_OF_DATA, Reply.after(Duration.ofSeconds(1), "250 2.0.0 queued"));
+        MailrootConfig config = config("");
+        DelivererRole first = deliverer(config);
+
+        send(1, "bob@remote.test");
+        Await.until("the peer has the data and is slow to answer", WAIT, () -> peer.dataReceived() == 1);
+        first.close();
+        roles.remove(first);
+
+        assertEquals(1, peer.accepted().size(), "the transaction under way was finished, not cut");
+        assertTrue(kafka.caughtUp("deliverer", kafka.topics.outbound()), "and its offset committed");
+        // A new instance starts after the committed offset: only the next message reaches the peer.
+        deliverer(config);
+        send(1, "carol@remote.test");
+        Await.until("the next message arrived", WAIT, () -> peer.accepted().size() == 2);
+        Await.until("and was committed", WAIT, () -> kafka.caughtUp("deliverer", kafka.topics.outbound()));
+        assertEquals(List.of(List.of("bob@remote.test"), List.of("carol@remote.test")),
+                peer.accepted().stream().map(PeerScript.Transaction::recipients).toList(), "each delivered once");
+    }
+
+    @Test
+    void anUnexpectedFailureRestartsTheConsumerInsteadOfStoppingDelivery() throws Exception {
+        MailrootConfig config = config("");
+        DelivererRole d = new DelivererRole(config, kafka.clients, kafka.topics);
+        java.util.concurrent.atomic.AtomicInteger taken = new java.util.concurrent.atomic.AtomicInteger();
+        d.beforeTake = r -> {
+            if (taken.incrementAndGet() == 1) {
+                throw new IllegalStateException("injected: something unexpected");
+            }
+        };
+        d.start();
+        roles.add(d);
+
+        send(1, "bob@remote.test");
+
+        Await.until("the restarted consumer delivered it", WAIT, () -> peer.accepted().size() == 1);
+        Await.until("and committed it", WAIT, () -> kafka.caughtUp("deliverer", kafka.topics.outbound()));
+        assertEquals(1, peer.accepted().size());
+        assertTrue(taken.get() >= 2, "records taken: " + taken.get());
     }
 }

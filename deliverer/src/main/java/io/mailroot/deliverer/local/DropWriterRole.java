@@ -52,6 +52,7 @@ public final class DropWriterRole implements Role {
     private static final String GROUP = "drop";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     /** Each file costs an fsync; a few in flight at once keep the disk busy without a thread per message. */
     private static final int WRITERS = 4;
@@ -64,6 +65,8 @@ public final class DropWriterRole implements Role {
     private final CountDownLatch closing = new CountDownLatch(1);
     private final ExecutorService writers;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** For tests: sees each batch before it is written, and may throw as an unexpected failure would. */
+    volatile java.util.function.Consumer<ConsumerRecords<String, byte[]>> beforeWrite;
     private Thread worker;
 
     public DropWriterRole(MailrootConfig config, KafkaClients clients, Topics topics) {
@@ -126,43 +129,64 @@ public final class DropWriterRole implements Role {
         return closing.getCount() > 0;
     }
 
+    /**
+     * Runs the consumer until {@link #close()}. Whatever goes wrong on the way is logged and, after a pause that grows
+     * from 1 to 30 seconds, met with a new consumer and producer; uncommitted records are written again, which
+     * rewrites the same files.
+     */
     private void run() {
-        try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
-             KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
-            consumer = c;
-            if (!running()) {
-                return;
-            }
-            c.subscribe(List.of(topics.local()));
-            while (running()) {
-                ConsumerRecords<String, byte[]> batch = c.poll(POLL);
-                if (batch.isEmpty()) {
-                    continue;
+        Duration backoff = BACKOFF;
+        while (running()) {
+            boolean broken = false;
+            try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
+                 KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
+                consumer = c;
+                if (!running()) {
+                    return;
                 }
-                Map<String, String> failed;
-                try {
-                    failed = write(batch);
-                } catch (IOException e) {
-                    LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
-                            dropDir, batch.count(), e.toString());
-                    rewind(c, batch);
-                    pause();
-                    continue;
+                c.subscribe(List.of(topics.local()));
+                while (running()) {
+                    ConsumerRecords<String, byte[]> batch = c.poll(POLL);
+                    if (batch.isEmpty()) {
+                        backoff = BACKOFF;
+                        continue;
+                    }
+                    java.util.function.Consumer<ConsumerRecords<String, byte[]>> hook = beforeWrite;
+                    if (hook != null) {
+                        hook.accept(batch);
+                    }
+                    Map<String, String> failed;
+                    try {
+                        failed = write(batch);
+                    } catch (IOException e) {
+                        LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
+                                dropDir, batch.count(), e.toString());
+                        rewind(c, batch);
+                        pause();
+                        continue;
+                    }
+                    if (failed.isEmpty()) {
+                        commit(c, nextOffsets(batch));
+                    } else if (settle(c, producer, batch, failed)) {
+                        pause();
+                    }
+                    backoff = BACKOFF;
                 }
-                if (failed.isEmpty()) {
-                    commit(c, nextOffsets(batch));
-                } else if (settle(c, producer, batch, failed)) {
-                    pause();
+            } catch (WakeupException e) {
+                if (running()) {
+                    LOG.error("drop writer consumer woken up unexpectedly; starting it again", e);
+                    broken = true;
                 }
+            } catch (RuntimeException e) {
+                LOG.error("drop writer failed; starting it again in {}", backoff, e);
+                broken = true;
+            } finally {
+                consumer = null;
             }
-        } catch (WakeupException e) {
-            if (running()) {
-                LOG.error("drop writer consumer woken up unexpectedly", e);
+            if (broken && running()) {
+                await(backoff);
+                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
-        } catch (RuntimeException e) {
-            LOG.error("drop writer stopped", e);
-        } finally {
-            consumer = null;
         }
     }
 
@@ -340,8 +364,13 @@ public final class DropWriterRole implements Role {
     }
 
     private void pause() {
+        await(BACKOFF);
+    }
+
+    /** Waits, or returns early when the role is closed. */
+    private void await(Duration d) {
         try {
-            closing.await(BACKOFF.toMillis(), TimeUnit.MILLISECONDS);
+            closing.await(d.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             closing.countDown();

@@ -52,6 +52,16 @@ public final class SmtpClient {
      */
     public SmtpSession connect(String hostName, InetAddress address, int port, SmtpSession.Security security)
             throws IOException {
+        if (security.verifies()) {
+            try {
+                return connect(hostName, address, port, verifiedContext(), security);
+            } catch (SSLException e) {
+                // The handshake fails before anything is said in it: no credentials, no mail.
+                throw new SmtpSecurityException("4.7.5", "the certificate of " + (security.relay() != null
+                        ? "relay " + security.relay() : hostName) + " could not be verified for " + hostName + " ("
+                        + e.getMessage() + "); nothing was sent (set verifyCertificate: false to accept it as is)");
+            }
+        }
         SSLContext tls = startTls != null || security.tlsNeeded() ? tlsContext() : null;
         try {
             return connect(hostName, address, port, tls, security);
@@ -65,6 +75,15 @@ public final class SmtpClient {
             LOG.info("TLS with {}[{}] failed ({}); delivering without TLS", hostName, address.getHostAddress(),
                     e.getMessage());
             return connect(hostName, address, port, null, security);
+        }
+    }
+
+    /** The JDK's default context: its trust store (or the one {@code javax.net.ssl.trustStore} names). */
+    private static SSLContext verifiedContext() throws SSLException {
+        try {
+            return SSLContext.getDefault();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new SSLException("no default TLS context in this JVM", e);
         }
     }
 

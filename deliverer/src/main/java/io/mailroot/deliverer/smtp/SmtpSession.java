@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
 
 /**
@@ -74,7 +75,7 @@ public final class SmtpSession implements Closeable {
             session.introduce(heloName);
             SmtpReply tlsRefused = null;
             if (startTls != null && session.supports("STARTTLS")) {
-                tlsRefused = session.startTls(startTls, address, heloName);
+                tlsRefused = session.startTls(startTls, address, heloName, security.verifies());
             }
             session.secure(security, tlsRefused);
             return session;
@@ -103,17 +104,25 @@ public final class SmtpSession implements Closeable {
      * @param requireTls no mail without TLS
      * @param username for AUTH PLAIN or LOGIN, or null for none
      * @param relay the relay as configured, named in every error
+     * @param verifyCertificate when TLS is needed, check the relay's certificate (JDK trust store, host name)
      */
-    public record Security(boolean requireTls, String username, String password, String relay) {
-        public static final Security OPPORTUNISTIC = new Security(false, null, null, null);
+    public record Security(boolean requireTls, String username, String password, String relay,
+                           boolean verifyCertificate) {
+        public static final Security OPPORTUNISTIC = new Security(false, null, null, null, false);
 
         public boolean tlsNeeded() {
             return requireTls || username != null;
         }
 
+        /** Whether the peer's certificate must be valid for its host name: only when TLS is needed at all. */
+        public boolean verifies() {
+            return tlsNeeded() && verifyCertificate;
+        }
+
         @Override
         public String toString() {
-            return "Security[requireTls=" + requireTls + ", username=" + username + ", relay=" + relay + "]";
+            return "Security[requireTls=" + requireTls + ", username=" + username + ", relay=" + relay
+                    + ", verifyCertificate=" + verifyCertificate + "]";
         }
     }
 
@@ -185,23 +194,31 @@ public final class SmtpSession implements Closeable {
     }
 
     /**
-     * RFC 3207 STARTTLS: the certificate is not checked (nothing says which name it should carry, and the
-     * settings of this issue do not name one either), so this protects against listening, not against an active
-     * attacker. A refusal keeps the session in clear and is returned; a failed handshake throws.
+     * RFC 3207 STARTTLS. For opportunistic TLS the certificate is not checked (an MX name says nothing about which
+     * certificate to expect), so this protects against listening, not against an active attacker; with {@code verify}
+     * (a relay whose settings need TLS and verify certificates) the context checks the chain and the host name is
+     * checked against the relay's configured name. A refusal keeps the session in clear and is returned; a failed handshake throws.
      */
-    private SmtpReply startTls(SSLContext context, InetSocketAddress address, String heloName) throws IOException {
+    private SmtpReply startTls(SSLContext context, InetSocketAddress address, String heloName, boolean verify)
+            throws IOException {
         SmtpReply reply = command("STARTTLS");
         if (reply.code() != 220) {
             return reply;
         }
+        // A verified relay is checked against the name it is configured by (and that name is sent as SNI).
         SSLSocket ssl = (SSLSocket) context.getSocketFactory()
-                .createSocket(socket, address.getHostString(), address.getPort(), true);
+                .createSocket(socket, verify ? host : address.getHostString(), address.getPort(), true);
         live.add(ssl);
         live.remove(socket);
         socket = ssl;
         ssl.setUseClientMode(true);
         ssl.setEnabledProtocols(Arrays.stream(ssl.getSupportedProtocols())
                 .filter(p -> p.equals("TLSv1.3") || p.equals("TLSv1.2")).toArray(String[]::new));
+        if (verify) {
+            SSLParameters params = ssl.getSSLParameters();
+            params.setEndpointIdentificationAlgorithm("HTTPS");
+            ssl.setSSLParameters(params);
+        }
         ssl.startHandshake();
         in = new BufferedInputStream(ssl.getInputStream(), 16 * 1024);
         out = new BufferedOutputStream(ssl.getOutputStream(), 64 * 1024);

@@ -153,6 +153,27 @@ class DropWriterRoleTest {
     }
 
     @Test
+    void anUnexpectedFailureRestartsTheWriterInsteadOfStoppingIt() throws Exception {
+        MailrootConfig config = setUp("restart");
+        MailRecord m = mail("AGAIN1", "alice@a.test", "hello", "bob@local.test");
+        try (DropWriterRole writer = new DropWriterRole(config, clients, topics)) {
+            java.util.concurrent.atomic.AtomicInteger batches = new java.util.concurrent.atomic.AtomicInteger();
+            writer.beforeWrite = b -> {
+                if (batches.incrementAndGet() == 1) {
+                    throw new IllegalStateException("injected: something unexpected");
+                }
+            };
+            writer.start();
+            publish(List.of(toLocal(m)));
+
+            Path file = config.dropDir().resolve("AGAIN1.eml");
+            Await.until("the file was written by the restarted writer", WAIT, () -> Files.exists(file));
+            Await.until("and committed", WAIT, this::committedToTheEnd);
+            assertTrue(batches.get() >= 2, "batches seen: " + batches.get());
+        }
+    }
+
+    @Test
     void aRedeliveredMessageOverwritesItsFile() throws Exception {
         MailrootConfig config = setUp("redrop");
         Path file = config.dropDir().resolve("SAME.eml");

@@ -1,5 +1,6 @@
 package io.mailroot.ingress;
 
+import io.mailroot.core.config.ConfigException;
 import io.mailroot.ingress.connection.ForwardConfirmedDns;
 import java.net.InetAddress;
 import java.util.ArrayList;
@@ -25,17 +26,33 @@ public final class AddressList {
         this.dns = dns;
     }
 
+    /** What an entry may be, as a configuration error says it. */
+    static final String ALLOWED = "an IP address, a CIDR subnet (e.g. 10.0.0.0/8) or a domain name";
+
     /** A list whose domain names match nobody (there is no resolver to confirm a client's name). */
-    public static AddressList parse(List<String> entries) {
-        return parse(entries, null);
+    public static AddressList parse(String key, List<String> entries) {
+        return parse(key, entries, null);
     }
 
-    /** A list that asks {@code dns} for a client's confirmed name when it holds domain names. */
-    public static AddressList parse(List<String> entries, ForwardConfirmedDns dns) {
+    /**
+     * A list that asks {@code dns} for a client's confirmed name when it holds domain names.
+     *
+     * @param key the configuration key the entries come from, named in the error
+     * @throws ConfigException for an entry written as an address or subnet that is not one ({@code 10.0.0.0/33},
+     *     {@code 192.168.1.300}): taken as a name it would match nobody, and a deny list would deny nobody
+     */
+    public static AddressList parse(String key, List<String> entries, ForwardConfirmedDns dns) {
         List<CidrBlock> blocks = new ArrayList<>();
         List<String> names = new ArrayList<>();
         for (String e : entries) {
-            CidrBlock.parse(e).ifPresentOrElse(blocks::add, () -> names.add(normalName(e)));
+            Optional<CidrBlock> block = CidrBlock.parse(e);
+            if (block.isPresent()) {
+                blocks.add(block.get());
+            } else if (CidrBlock.looksLikeOne(e)) {
+                throw ConfigException.invalid(key, e, ALLOWED);
+            } else {
+                names.add(normalName(e));
+            }
         }
         return new AddressList(List.copyOf(blocks), List.copyOf(names), dns);
     }

@@ -9,6 +9,7 @@ import java.util.regex.Pattern;
 public final class CidrBlock {
 
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
+    private static final Pattern NUMERIC = Pattern.compile("[0-9.]+");
     private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     private final byte[] network;
@@ -54,6 +55,16 @@ public final class CidrBlock {
             }
         }
         return Optional.of(new CidrBlock(mask(bytes, prefix), prefix, s));
+    }
+
+    /**
+     * Whether {@code entry} is written as an address or subnet rather than a domain name: it holds a {@code /},
+     * a {@code :} or brackets, or only digits and dots (no top-level domain is numeric). Such an entry that
+     * {@link #parse} refuses is a typo, not a name.
+     */
+    public static boolean looksLikeOne(String entry) {
+        String s = entry.trim();
+        return s.indexOf('/') >= 0 || s.indexOf(':') >= 0 || s.startsWith("[") || NUMERIC.matcher(s).matches();
     }
 
     public boolean contains(InetAddress address) {

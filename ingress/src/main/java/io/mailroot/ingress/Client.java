@@ -24,6 +24,12 @@ public record Client(InetAddress address, String name, String helo, String authI
 
     /** The address as an RFC 5321 address literal, as Received headers carry it. */
     public String addressLiteral() {
-        return address instanceof Inet6Address ? "[IPv6:" + ip() + "]" : "[" + ip() + "]";
+        return addressLiteral(address);
+    }
+
+    /** {@code address} as an RFC 5321 address literal, e.g. {@code [192.0.2.1]} or {@code [IPv6:2001:db8::1]}. */
+    public static String addressLiteral(InetAddress address) {
+        String ip = address.getHostAddress();
+        return address instanceof Inet6Address ? "[IPv6:" + ip + "]" : "[" + ip + "]";
     }
 }

@@ -11,11 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The inbound topic as ingress sees it: one shared idempotent producer that every SMTP session hands its message
- * to. Sessions wait for their own acknowledgement, and the producer batches the records of concurrent sessions
- * together, so throughput grows with concurrency rather than costing a round trip each.
+ * The inbound topic as ingress sees it: one shared idempotent producer that every SMTP session (or HTTP request)
+ * hands its message to. Each waits for its own acknowledgement, and the producer batches the records of concurrent
+ * ones together, so throughput grows with concurrency rather than costing a round trip each.
  */
-final class InboundQueue implements AutoCloseable {
+public final class InboundQueue implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(InboundQueue.class);
 
@@ -23,7 +23,8 @@ final class InboundQueue implements AutoCloseable {
     private final String topic;
     private final Duration timeout;
 
-    InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout) {
+    /** @param timeout how long {@link #put} waits for Kafka's acknowledgement */
+    public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout) {
         this.producer = producer;
         this.topic = topic;
         this.timeout = timeout;
@@ -34,7 +35,7 @@ final class InboundQueue implements AutoCloseable {
      *
      * @return true only when the record is durably in the topic; on false the client must keep the message
      */
-    boolean put(MailRecord mail) {
+    public boolean put(MailRecord mail) {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
             var ack = producer.send(EnvelopeCodec.toRecord(topic, mail.envelope().id(), mail));

@@ -81,8 +81,10 @@ public final class IngressRole implements Role {
             watchdog = new IdleWatchdog(watchdogTick());
             dns = new ForwardConfirmedDns(config.dns());
             UserDirectory users = new UserDirectory(config.usersFile());
-            for (MailrootConfig.VirtualServer vs : config.virtualServers()) {
-                Front front = front(vs, users);
+            List<MailrootConfig.VirtualServer> servers = config.virtualServers();
+            for (int i = 0; i < servers.size(); i++) {
+                MailrootConfig.VirtualServer vs = servers.get(i);
+                Front front = front("virtualServers[" + i + "]", vs, users);
                 for (String address : vs.addresses()) {
                     listen(vs, address, vs.port(), front, false);
                     if (vs.tls().implicitPort() != null) {
@@ -104,17 +106,19 @@ public final class IngressRole implements Role {
     private record Front(Intake intake, ConnectionGate gate, SSLContext tls, AuthCommand auth) {
     }
 
-    private Front front(MailrootConfig.VirtualServer vs, UserDirectory users) throws Exception {
+    /** @param key the virtual server's configuration key, {@code virtualServers[i]}, for errors in its lists */
+    private Front front(String key, MailrootConfig.VirtualServer vs, UserDirectory users) throws Exception {
         MailrootConfig.ConnectionControl control = vs.connectionControl();
-        ConnectionGate gate = new ConnectionGate(vs.name(), vs.maxConnections(), AddressList.parse(control.grant(), dns),
-                AddressList.parse(control.deny(), dns), vs.reverseDnsLookup(), dns);
+        ConnectionGate gate = new ConnectionGate(vs.name(), vs.maxConnections(),
+                AddressList.parse(key + ".connectionControl.grant", control.grant(), dns),
+                AddressList.parse(key + ".connectionControl.deny", control.deny(), dns), vs.reverseDnsLookup(), dns);
         SSLContext tls = vs.tls().enabled()
                 ? TlsContexts.forServer(vs.tls(), config.dataDir().resolve("tls"), config.fqdn())
                 : null;
         MailrootConfig.Authentication a = vs.authentication();
         AuthCommand auth = new AuthCommand(new AuthCommand.Settings(a.basic(), a.allowAuthWithoutTls(), a.defaultDomain()),
                 users, new AuthFailures(a.maxFailures(), a.lockout()));
-        return new Front(intake(vs), gate, tls, auth);
+        return new Front(intake(key, vs), gate, tls, auth);
     }
 
     private void listen(MailrootConfig.VirtualServer vs, String address, int port, Front front, boolean implicitTls)
@@ -155,11 +159,10 @@ public final class IngressRole implements Role {
         return new KafkaProducer<>(c, new StringSerializer(), new ByteArraySerializer());
     }
 
-    private Intake intake(MailrootConfig.VirtualServer vs) {
+    private Intake intake(String key, MailrootConfig.VirtualServer vs) {
         // Domain names in relay.allow are matched through forward-confirmed reverse DNS, asked at RCPT and cached.
-        AddressList relayAllowed = AddressList.parse(vs.relay().allow(), dns);
+        AddressList relayAllowed = AddressList.parse(key + ".relay.allow", vs.relay().allow(), dns);
         List<RecipientPolicy> recipientPolicies = new ArrayList<>();
-        recipientPolicies.add(new RecipientSyntax());
         if (vs.maxRecipientsPerMessage() != null) {
             recipientPolicies.add(new RecipientLimit(vs.maxRecipientsPerMessage()));
         }

@@ -10,7 +10,8 @@ import java.util.Optional;
  * ordinary characters: Mailroot never routes on them.
  *
  * @param localPart as the client wrote it (dot-atom or quoted string); local parts are case-sensitive
- * @param domain lower-cased domain name, or an address literal such as {@code [192.0.2.1]}
+ * @param domain lower-cased domain name, or an address literal such as {@code [192.0.2.1]}; empty only in
+ *     {@link #DOMAINLESS_POSTMASTER}
  */
 public record MailboxAddress(String localPart, String domain) {
 
@@ -19,9 +20,20 @@ public record MailboxAddress(String localPart, String domain) {
     private static final int MAX_PATH = 254;
     private static final String POSTMASTER = "postmaster";
 
+    /**
+     * {@code postmaster} without a domain (RFC 5321 section 4.5.1): this server's own postmaster, as the recipient
+     * policies see it. {@link #parse} never gives it; the RCPT code asks {@link #isDomainlessPostmaster} first.
+     */
+    public static final MailboxAddress DOMAINLESS_POSTMASTER = new MailboxAddress(POSTMASTER, "");
+
     /** The address as written into envelopes and given to policies, e.g. {@code Bob@local.test}. */
     public String address() {
-        return localPart + "@" + domain;
+        return domainless() ? localPart : localPart + "@" + domain;
+    }
+
+    /** Whether this is {@link #DOMAINLESS_POSTMASTER}: local by definition, wherever the server is. */
+    public boolean domainless() {
+        return domain.isEmpty();
     }
 
     /** An address literal names a host, not a domain: never one of ours, so never local. */

@@ -38,6 +38,18 @@ public final class ReceivedHeader {
                 + "\t" + RFC_5322.format(at) + "\r\n";
     }
 
+    /**
+     * The header for mail that came another way than SMTP: {@code Received: from SOURCE by fqdn (Mailroot) with
+     * PROTOCOL id ID; date}, ending in CRLF.
+     *
+     * @param source what handed the message over: {@code pickup}, or the HTTP client's address literal
+     * @param protocol {@code Pickup} or {@code HTTP}
+     */
+    public static String from(String source, String protocol, String fqdn, String id, ZonedDateTime at) {
+        return "Received: from " + printable(source) + " by " + fqdn + " (Mailroot) with " + protocol + " id " + id + ";\r\n"
+                + "\t" + RFC_5322.format(at) + "\r\n";
+    }
+
     /** RFC 3848's name for how the message came: greeting, TLS and authentication. */
     public static String protocol(boolean extended, boolean tls, boolean authenticated) {
         if (!extended && !tls && !authenticated) {

@@ -9,7 +9,7 @@ import java.util.Optional;
 public record RecipientLimit(int max) implements RecipientPolicy {
 
     @Override
-    public Optional<SmtpReply> check(Client client, String recipient, int accepted) {
+    public Optional<SmtpReply> check(Client client, MailboxAddress recipient, int accepted) {
         return accepted >= max ? Optional.of(SmtpReply.of(452, "4.5.3 Too many recipients")) : Optional.empty();
     }
 }

@@ -10,10 +10,11 @@ import java.util.Optional;
 public interface RecipientPolicy {
 
     /**
-     * @param recipient the forward path without angle brackets: a mailbox, or {@code postmaster} without a domain
-     *     (RFC 5321 section 4.5.1), which is queued as {@code postmaster@fqdn}
+     * @param recipient the forward path as RCPT TO parsed it: a mailbox, or
+     *     {@link MailboxAddress#DOMAINLESS_POSTMASTER} (RFC 5321 section 4.5.1), which is queued as
+     *     {@code postmaster@fqdn}
      * @param accepted how many recipients this transaction has accepted so far
      * @return the reply refusing the recipient, or empty to let the next policy decide
      */
-    Optional<SmtpReply> check(Client client, String recipient, int accepted);
+    Optional<SmtpReply> check(Client client, MailboxAddress recipient, int accepted);
 }

@@ -23,16 +23,14 @@ public final class RelayPolicy implements RecipientPolicy {
     }
 
     @Override
-    public Optional<SmtpReply> check(Client client, String recipient, int accepted) {
+    public Optional<SmtpReply> check(Client client, MailboxAddress recipient, int accepted) {
         // Judged on the parsed domain, so no spelling (trailing dot, quoted "@", literal) makes a remote one local.
-        Optional<MailboxAddress> mailbox = MailboxAddress.tryParse(recipient);
-        boolean local = MailboxAddress.isDomainlessPostmaster(recipient)
-                || mailbox.isPresent() && !mailbox.get().literal() && localDomain.test(mailbox.get().domain());
+        boolean local = recipient.domainless() || !recipient.literal() && localDomain.test(recipient.domain());
         if (local
                 || allowed.contains(client.address())
                 || (allowAuthenticated && client.authenticated())) {
             return Optional.empty();
         }
-        return Optional.of(SmtpReply.of(550, "5.7.1 Unable to relay for <" + recipient + ">"));
+        return Optional.of(SmtpReply.of(550, "5.7.1 Unable to relay for <" + recipient.address() + ">"));
     }
 }

@@ -78,23 +78,23 @@ final class SmtpTransaction implements MessageHandler {
      * @return the recipient as queued
      */
     String rcptTo(MailboxAddress forwardPath, EsmtpParameters.Rcpt parameters) throws RejectException {
-        return accept(forwardPath.address(), forwardPath.address(), parameters);
+        return accept(forwardPath, forwardPath.address(), parameters);
     }
 
     /**
      * RCPT TO:&lt;postmaster&gt; without a domain, which RFC 5321 section 4.5.1 has every server accept for itself.
-     * The policies judge it as written, {@code postmaster} (local by definition: {@link RelayPolicy} never refuses
-     * it); the envelope gets {@code postmaster@fqdn}.
+     * The policies judge it as {@link MailboxAddress#DOMAINLESS_POSTMASTER} (local by definition: {@link RelayPolicy}
+     * never refuses it); the envelope gets {@code postmaster@fqdn}.
      *
      * @return the recipient as queued
      */
     String rcptToPostmaster(EsmtpParameters.Rcpt parameters) throws RejectException {
-        return accept("postmaster", "postmaster@" + intake.fqdn().toLowerCase(Locale.ROOT), parameters);
+        return accept(MailboxAddress.DOMAINLESS_POSTMASTER, "postmaster@" + intake.fqdn().toLowerCase(Locale.ROOT), parameters);
     }
 
-    private String accept(String asWritten, String queuedAs, EsmtpParameters.Rcpt parameters) throws RejectException {
+    private String accept(MailboxAddress judged, String queuedAs, EsmtpParameters.Rcpt parameters) throws RejectException {
         for (RecipientPolicy policy : intake.recipientPolicies()) {
-            Optional<SmtpReply> refusal = policy.check(client, asWritten, recipients.size());
+            Optional<SmtpReply> refusal = policy.check(client, judged, recipients.size());
             if (refusal.isPresent()) {
                 throw refusal.get().reject();
             }

@@ -2,8 +2,10 @@ package io.mailroot.ingress;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mailroot.core.config.ConfigException;
 import java.net.InetAddress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -58,10 +60,24 @@ class CidrBlockTest {
 
     @Test
     void addressListKeepsNamesAside() throws Exception {
-        AddressList list = AddressList.parse(List.of("192.0.2.0/24", "trusted.example.com", "2001:db8::1"));
+        AddressList list = AddressList.parse("relay.allow", List.of("192.0.2.0/24", "trusted.example.com", "2001:db8::1"));
         assertEquals(List.of("trusted.example.com"), list.names());
         assertTrue(list.contains(InetAddress.getByName("192.0.2.99")));
         assertTrue(list.contains(InetAddress.getByName("2001:db8::1")));
         assertFalse(list.contains(InetAddress.getByName("198.51.100.1")));
+    }
+
+    @Test
+    void addressListRefusesTyposWrittenAsAddressesInsteadOfTakingThemForNames() {
+        for (String typo : List.of("10.0.0.0/33", "192.168.1.300", "10.0.0/8", "10.0.0.0/x", "2001:db8::/129",
+                "2001:db8:::1", "[192.0.2.1", "relay.example.com/24", "host:25", "1.2.3")) {
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> AddressList.parse("virtualServers[0].connectionControl.deny", List.of("127.0.0.1", typo)), typo);
+            assertEquals("configuration key 'virtualServers[0].connectionControl.deny' has value '" + typo
+                    + "'; allowed: an IP address, a CIDR subnet (e.g. 10.0.0.0/8) or a domain name", e.getMessage());
+        }
+        // names with digits are still names
+        assertEquals(List.of("mx1.example.com", "123.example", "example.com"),
+                AddressList.parse("relay.allow", List.of("mx1.example.com", "123.example", "*.example.com.")).names());
     }
 }

@@ -15,6 +15,7 @@ import io.mailroot.testkit.Await;
 import io.mailroot.testkit.DnsResponder;
 import io.mailroot.testkit.FreePorts;
 import io.mailroot.testkit.SharedKafka;
+import io.mailroot.testkit.SmtpTestClient;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -126,15 +127,15 @@ class ConnFrontDoorTest {
         return List.of(reply.split("\n"));
     }
 
-    private static ConnClient greeted(int port) throws IOException {
-        ConnClient c = ConnClient.plain(port);
+    private static SmtpTestClient greeted(int port) throws IOException {
+        SmtpTestClient c = new SmtpTestClient("127.0.0.1", port);
         assertTrue(c.greeting().startsWith("220 relay.test"), c.greeting());
         return c;
     }
 
     @Test
     void ehloListsTheExtensionsEachServerOffers() throws Exception {
-        try (ConnClient c = greeted(limited)) {
+        try (SmtpTestClient c = greeted(limited)) {
             List<String> ehlo = lines(c.command("EHLO client.test"));
             assertEquals("250-relay.test", ehlo.get(0));
             for (String ext : List.of("SIZE 2097152", "PIPELINING", "8BITMIME", "ENHANCEDSTATUSCODES", "DSN", "STARTTLS")) {
@@ -143,13 +144,13 @@ class ConnFrontDoorTest {
             assertTrue(ehlo.get(ehlo.size() - 1).startsWith("250 "), ehlo.toString());
             assertFalse(ehlo.toString().contains("AUTH"), "basic authentication is off: " + ehlo);
         }
-        try (ConnClient c = greeted(open)) {
+        try (SmtpTestClient c = greeted(open)) {
             List<String> ehlo = lines(c.command("EHLO client.test"));
             assertTrue(ehlo.contains("250 AUTH PLAIN LOGIN"), "AUTH allowed without TLS: " + ehlo);
             assertFalse(ehlo.toString().contains("STARTTLS"), "TLS is off: " + ehlo);
             assertTrue(c.command("STARTTLS").startsWith("502 5.5.1"));
         }
-        try (ConnClient c = greeted(secure)) {
+        try (SmtpTestClient c = greeted(secure)) {
             List<String> before = lines(c.command("EHLO client.test"));
             assertTrue(before.contains("250 STARTTLS"), before.toString());
             assertFalse(before.toString().contains("AUTH"), "no AUTH before TLS: " + before);
@@ -163,8 +164,8 @@ class ConnFrontDoorTest {
 
     @Test
     void oneConnectionOverTheLimitHears421AndTheOthersAreStillServed() throws Exception {
-        try (ConnClient first = greeted(limited); ConnClient second = greeted(limited)) {
-            try (ConnClient third = ConnClient.plain(limited)) {
+        try (SmtpTestClient first = greeted(limited); SmtpTestClient second = greeted(limited)) {
+            try (SmtpTestClient third = new SmtpTestClient("127.0.0.1", limited)) {
                 assertEquals("421 4.3.2 Too many connections, try again later", third.greeting());
                 assertTrue(third.closedByServer());
             }
@@ -174,7 +175,7 @@ class ConnFrontDoorTest {
         }
         // With both gone, there is room again.
         Await.until("a new connection to be greeted", Duration.ofSeconds(10), () -> {
-            try (ConnClient again = ConnClient.plain(limited)) {
+            try (SmtpTestClient again = new SmtpTestClient("127.0.0.1", limited)) {
                 return again.greeting().startsWith("220");
             } catch (IOException e) {
                 return false;
@@ -184,7 +185,7 @@ class ConnFrontDoorTest {
 
     @Test
     void anIdleConnectionIsClosedWith421() throws Exception {
-        try (ConnClient c = greeted(idle)) {
+        try (SmtpTestClient c = greeted(idle)) {
             assertTrue(c.command("EHLO client.test").startsWith("250"));
             long t0 = System.nanoTime();
             assertEquals("421 4.4.2 Idle timeout, closing connection", c.reply());
@@ -196,7 +197,7 @@ class ConnFrontDoorTest {
 
     @Test
     void anIdleTlsConnectionHearsThe421Encrypted() throws Exception {
-        try (ConnClient c = greeted(idle)) {
+        try (SmtpTestClient c = greeted(idle)) {
             c.command("EHLO client.test");
             assertTrue(c.command("STARTTLS").startsWith("220"));
             c.startTls();
@@ -207,7 +208,7 @@ class ConnFrontDoorTest {
 
     @Test
     void aClientThatKeepsTalkingIsNotIdle() throws Exception {
-        try (ConnClient c = greeted(idle)) {
+        try (SmtpTestClient c = greeted(idle)) {
             long end = System.nanoTime() + Duration.ofMillis(2500).toNanos();
             while (System.nanoTime() < end) {
                 assertTrue(c.command("NOOP").startsWith("250"));
@@ -218,17 +219,17 @@ class ConnFrontDoorTest {
 
     @Test
     void connectionControlByAddressAndByConfirmedName() throws Exception {
-        try (ConnClient c = ConnClient.plain(denied)) {
+        try (SmtpTestClient c = new SmtpTestClient("127.0.0.1", denied)) {
             assertEquals("554 5.7.1 Access denied", c.greeting());
             assertTrue(c.closedByServer());
         }
-        try (ConnClient c = ConnClient.plain(grantOther)) {
+        try (SmtpTestClient c = new SmtpTestClient("127.0.0.1", grantOther)) {
             assertEquals("554 5.7.1 Access denied", c.greeting(), "only 10/8 and other.test are granted");
         }
-        try (ConnClient c = ConnClient.plain(denyByName)) {
+        try (SmtpTestClient c = new SmtpTestClient("127.0.0.1", denyByName)) {
             assertEquals("554 5.7.1 Access denied", c.greeting(), "127.0.0.1 is confirmed as client.good.test");
         }
-        try (ConnClient c = greeted(grantByName)) {
+        try (SmtpTestClient c = greeted(grantByName)) {
             // reverseDnsLookup: the transaction layer finds the confirmed name through ClientSessions.
             Await.until("the session's verified name", Duration.ofSeconds(5), () -> ClientSessions.snapshot().stream()
                     .anyMatch(s -> s.verifiedName().equals(Optional.of("client.good.test"))));
@@ -238,7 +239,7 @@ class ConnFrontDoorTest {
 
     @Test
     void twoVirtualServersWithDifferentSettingsServeAtTheSameTime() throws Exception {
-        try (ConnClient refused = ConnClient.plain(denied); ConnClient served = greeted(open)) {
+        try (SmtpTestClient refused = new SmtpTestClient("127.0.0.1", denied); SmtpTestClient served = greeted(open)) {
             assertTrue(refused.greeting().startsWith("554 5.7.1"));
             assertTrue(served.command("EHLO client.test").startsWith("250"));
             assertTrue(served.command("NOOP").startsWith("250"));
@@ -247,13 +248,13 @@ class ConnFrontDoorTest {
 
     @Test
     void relayAllowMatchesADomainNameThroughReverseDns() throws Exception {
-        try (ConnClient c = greeted(open)) {
+        try (SmtpTestClient c = greeted(open)) {
             c.command("EHLO client.test");
             assertTrue(c.command("MAIL FROM:<a@client.test>").startsWith("250"));
             String rcpt = c.command("RCPT TO:<bob@remote.test>");
             assertTrue(rcpt.startsWith("250"), "client.good.test is in relay.allow as *.good.test: " + rcpt);
         }
-        try (ConnClient c = greeted(secure)) {
+        try (SmtpTestClient c = greeted(secure)) {
             c.command("EHLO client.test");
             assertTrue(c.command("MAIL FROM:<a@client.test>").startsWith("250"));
             assertTrue(c.command("RCPT TO:<bob@remote.test>").startsWith("550 5.7.1"));
@@ -263,7 +264,7 @@ class ConnFrontDoorTest {
     @Test
     void startTlsNegotiatesTls13Or12AndResetsTheSession() throws Exception {
         for (String protocol : List.of("TLSv1.3", "TLSv1.2")) {
-            try (ConnClient c = greeted(secure)) {
+            try (SmtpTestClient c = greeted(secure)) {
                 c.command("EHLO client.test");
                 assertTrue(c.command("STARTTLS").startsWith("220 2.0.0"));
                 SSLSocket tls = c.startTls(protocol);
@@ -278,7 +279,7 @@ class ConnFrontDoorTest {
 
     @Test
     void textPipelinedBehindStartTlsIsDiscardedNotExecutedInsideTls() throws Exception {
-        try (ConnClient c = greeted(secure)) {
+        try (SmtpTestClient c = greeted(secure)) {
             c.command("EHLO client.test");
             c.send("STARTTLS\r\nMAIL FROM:<mallory@evil.test>\r\n");
             assertTrue(c.reply().startsWith("220 2.0.0"));
@@ -292,7 +293,7 @@ class ConnFrontDoorTest {
 
     @Test
     void implicitTlsPortSpeaksTlsFromTheFirstByte() throws Exception {
-        try (ConnClient c = ConnClient.implicitTls(ingress.implicitTlsPorts().get(0))) {
+        try (SmtpTestClient c = SmtpTestClient.implicitTls("127.0.0.1", ingress.implicitTlsPorts().get(0))) {
             assertTrue(c.greeting().startsWith("220 relay.test"), c.greeting());
             List<String> ehlo = lines(c.command("EHLO client.test"));
             assertTrue(ehlo.contains("250 AUTH PLAIN LOGIN"), ehlo.toString());
@@ -303,7 +304,7 @@ class ConnFrontDoorTest {
 
     @Test
     void authNeedsTlsAndKnowsTheUsers() throws Exception {
-        try (ConnClient c = greeted(secure)) {
+        try (SmtpTestClient c = greeted(secure)) {
             c.command("EHLO client.test");
             assertEquals("538 5.7.11 Encryption required for requested authentication mechanism",
                     c.command("AUTH PLAIN " + b64("\0alice@example.com\0secret")));
@@ -326,13 +327,13 @@ class ConnFrontDoorTest {
 
     @Test
     void authLoginAsksForNameAndPassword() throws Exception {
-        try (ConnClient c = greeted(open)) {
+        try (SmtpTestClient c = greeted(open)) {
             c.command("EHLO client.test");
             assertEquals("334 VXNlcm5hbWU6", c.command("AUTH LOGIN"));
             assertEquals("334 UGFzc3dvcmQ6", c.command(b64("bob@other.test")));
             assertEquals("235 2.7.0 Authentication successful", c.command(b64("hunter2")));
         }
-        try (ConnClient c = greeted(open)) {
+        try (SmtpTestClient c = greeted(open)) {
             c.command("EHLO client.test");
             assertEquals("334 UGFzc3dvcmQ6", c.command("AUTH LOGIN " + b64("bob@other.test")));
             assertEquals("501 5.5.2 Invalid base64 data", c.command("%%%"));
@@ -343,7 +344,7 @@ class ConnFrontDoorTest {
 
     @Test
     void repeatedFailuresAreSlowedAndThenRefused() throws Exception {
-        try (ConnClient c = greeted(lockout)) {
+        try (SmtpTestClient c = greeted(lockout)) {
             c.command("EHLO client.test");
             List<Long> millis = new ArrayList<>();
             for (int i = 0; i < 2; i++) {
@@ -355,7 +356,7 @@ class ConnFrontDoorTest {
             assertEquals("454 4.7.0 Too many authentication failures, try again later",
                     c.command("AUTH PLAIN " + b64("\0alice@example.com\0secret")));
         }
-        try (ConnClient c = greeted(lockout)) {
+        try (SmtpTestClient c = greeted(lockout)) {
             assertTrue(c.command("AUTH PLAIN " + b64("\0alice@example.com\0secret")).startsWith("454 4.7.0"),
                     "the lockout is per address, not per connection");
         }
@@ -363,20 +364,20 @@ class ConnFrontDoorTest {
 
     @Test
     void zeroAddressListensOnAllAddresses() throws Exception {
-        try (ConnClient c = greeted(all)) {
+        try (SmtpTestClient c = greeted(all)) {
             assertTrue(c.command("EHLO client.test").startsWith("250"));
         }
     }
 
     @Test
     void aFailedHandshakeEndsOnlyThatConnection() throws Exception {
-        try (ConnClient c = greeted(secure)) {
+        try (SmtpTestClient c = greeted(secure)) {
             c.command("EHLO client.test");
             assertTrue(c.command("STARTTLS").startsWith("220"));
             c.send("EHLO this is not a TLS handshake\r\n");
             assertTrue(c.closedByServer());
         }
-        try (ConnClient c = greeted(secure)) {
+        try (SmtpTestClient c = greeted(secure)) {
             assertTrue(c.command("EHLO client.test").startsWith("250"));
         }
     }
@@ -384,7 +385,7 @@ class ConnFrontDoorTest {
     @Test
     void aDeniedClientGetsNoFurther() {
         assertThrows(IOException.class, () -> {
-            try (ConnClient c = ConnClient.plain(denied)) {
+            try (SmtpTestClient c = new SmtpTestClient("127.0.0.1", denied)) {
                 c.command("EHLO client.test");
             }
         });

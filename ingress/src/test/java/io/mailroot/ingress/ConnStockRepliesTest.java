@@ -10,6 +10,7 @@ import io.mailroot.core.kafka.Topics;
 import io.mailroot.ingress.connection.TrackedSocket;
 import io.mailroot.testkit.FreePorts;
 import io.mailroot.testkit.SharedKafka;
+import io.mailroot.testkit.SmtpTestClient;
 import java.io.IOException;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
@@ -54,15 +55,15 @@ class ConnStockRepliesTest {
         }
     }
 
-    private static ConnClient greeted() throws IOException {
-        ConnClient c = ConnClient.plain(port);
+    private static SmtpTestClient greeted() throws IOException {
+        SmtpTestClient c = new SmtpTestClient("127.0.0.1", port);
         assertTrue(c.greeting().startsWith("220 relay.test"), c.greeting());
         assertTrue(c.command("EHLO client.test").contains("ENHANCEDSTATUSCODES"));
         return c;
     }
 
-    private static ConnClient afterStartTls() throws IOException {
-        ConnClient c = greeted();
+    private static SmtpTestClient afterStartTls() throws IOException {
+        SmtpTestClient c = greeted();
         assertTrue(c.command("STARTTLS").startsWith("220 2.0.0"));
         c.startTls();
         assertTrue(c.command("EHLO client.test").startsWith("250"));
@@ -71,7 +72,7 @@ class ConnStockRepliesTest {
 
     @Test
     void anUnknownCommandIsUnrecognizedWithAnEnhancedCode() throws Exception {
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             assertEquals(UNRECOGNIZED, c.command("FOO bar"));
             assertEquals(UNRECOGNIZED, c.command("XYZZY"));
             assertEquals("500 5.5.2 Syntax error", c.command(""), "an empty line");
@@ -82,11 +83,11 @@ class ConnStockRepliesTest {
 
     @Test
     void anUnknownCommandAfterStartTlsAndOnTheImplicitTlsPort() throws Exception {
-        try (ConnClient c = afterStartTls()) {
+        try (SmtpTestClient c = afterStartTls()) {
             assertEquals(UNRECOGNIZED, c.command("FOO bar"));
             assertEquals("250 2.0.0 Ok", c.command("NOOP"));
         }
-        try (ConnClient c = ConnClient.implicitTls(ingress.implicitTlsPorts().get(0))) {
+        try (SmtpTestClient c = SmtpTestClient.implicitTls("127.0.0.1", ingress.implicitTlsPorts().get(0))) {
             assertTrue(c.greeting().startsWith("220 relay.test"), c.greeting());
             assertEquals(UNRECOGNIZED, c.command("FOO bar"));
             assertTrue(c.command("EHLO client.test").startsWith("250"));
@@ -95,28 +96,28 @@ class ConnStockRepliesTest {
 
     @Test
     void aCommandLineSubEthaSmtpCannotReadIsRefusedWithAnEnhancedCodeAndClosed() throws Exception {
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             // 512 < length < 998: our own limit answers and the session goes on
             assertEquals("500 5.5.2 Line too long", c.command("NOOP " + "x".repeat(600)));
             // from 998 on SubEthaSMTP's reader gives up and closes
             assertEquals("500 5.5.2 Line too long", c.command("NOOP " + "x".repeat(1200)));
             assertTrue(c.closedByServer());
         }
-        try (ConnClient c = afterStartTls()) {
+        try (SmtpTestClient c = afterStartTls()) {
             assertEquals("500 5.5.2 Line too long", c.command("NOOP " + "x".repeat(1200)));
             assertTrue(c.closedByServer());
         }
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             c.send("NOOP\nNOOP\r\n");
             assertEquals("501 5.5.2 Bare CR or LF in command", c.reply());
             assertTrue(c.closedByServer());
         }
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             c.send("NOOP\rNOOP\r\n");
             assertEquals("501 5.5.2 Bare CR or LF in command", c.reply());
             assertTrue(c.closedByServer());
         }
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             c.send("NOOP \u0080\r\n");
             assertEquals("501 5.5.2 Invalid character encoding", c.reply());
             assertTrue(c.closedByServer());
@@ -125,7 +126,7 @@ class ConnStockRepliesTest {
 
     @Test
     void theTwentiethBadCommandEndsTheConnectionWith421() throws Exception {
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             for (int i = 1; i < TrackedSocket.MAX_ERRORS; i++) {
                 assertEquals(UNRECOGNIZED, c.command("BAD" + i));
                 // good commands between do not wipe the slate
@@ -139,7 +140,7 @@ class ConnStockRepliesTest {
 
     @Test
     void errorsCountAcrossStartTlsAndEveryKindCounts() throws Exception {
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             for (int i = 0; i < 10; i++) {
                 assertEquals(UNRECOGNIZED, c.command("BAD" + i));
             }
@@ -163,7 +164,7 @@ class ConnStockRepliesTest {
 
     @Test
     void nothingPipelinedBehindTheLimitRuns() throws Exception {
-        try (ConnClient c = greeted()) {
+        try (SmtpTestClient c = greeted()) {
             StringBuilder flood = new StringBuilder();
             for (int i = 0; i < TrackedSocket.MAX_ERRORS + 5; i++) {
                 flood.append("BAD").append(i).append("\r\n");

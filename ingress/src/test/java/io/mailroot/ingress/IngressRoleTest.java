@@ -3,8 +3,10 @@ package io.mailroot.ingress;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.kafka.KafkaClients;
@@ -17,18 +19,24 @@ import io.mailroot.core.message.Recipient;
 import io.mailroot.testkit.FreePorts;
 import io.mailroot.testkit.SharedKafka;
 import io.mailroot.testkit.SmtpTestClient;
+import java.net.ConnectException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Ingress over real sockets against the shared embedded broker: what the client hears, and what lands in inbound. */
 class IngressRoleTest {
@@ -94,26 +102,29 @@ class IngressRoleTest {
         return reply.substring("250 2.0.0 Ok: queued as ".length()).trim();
     }
 
-    /** Reads inbound from the start in a group of its own until the record keyed {@code id} shows up; returns all with that key. */
+    /**
+     * Every record keyed {@code id} in inbound, read from the beginning to the end offsets taken at the start: the
+     * 250 came after Kafka's acknowledgement, so every copy queued is below them.
+     */
     private static List<MailRecord> inboundRecords(String id) {
         List<MailRecord> found = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = clients.consumer("check-" + id, "check-" + id)) {
-            consumer.subscribe(List.of(topics.inbound()));
+            List<TopicPartition> partitions = consumer.partitionsFor(topics.inbound()).stream()
+                    .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            boolean emptyPollAfterFound = false;
-            while (!emptyPollAfterFound) {
-                if (System.nanoTime() > deadline) {
-                    throw new AssertionError("no record " + id + " in " + topics.inbound());
-                }
-                var records = consumer.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<String, byte[]> r : records) {
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
+                assertTrue(System.nanoTime() < deadline, "inbound not read to its end in time");
+                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
                     if (id.equals(r.key())) {
                         found.add(EnvelopeCodec.fromRecord(r));
                     }
                 }
-                emptyPollAfterFound = !found.isEmpty() && records.isEmpty();
             }
         }
+        assertFalse(found.isEmpty(), "no record " + id + " in " + topics.inbound());
         return found;
     }
 
@@ -226,6 +237,37 @@ class IngressRoleTest {
             assertEquals("451 4.3.0 Queueing failed, try again later", reply);
             // the transaction is over, so the client may try the next message at once
             SmtpTestClient.expect(client.command("MAIL FROM:<alice@client.test>"), "250");
+        }
+    }
+
+    /** A typo in an address list must stop the server, not turn into a name that matches nobody. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "relay: { allow: [127.0.0.1, 10.0.0.0/33] }                   | virtualServers[1].relay.allow                | 10.0.0.0/33",
+        "connectionControl: { grant: [192.168.1.300] }                | virtualServers[1].connectionControl.grant    | 192.168.1.300",
+        "connectionControl: { deny: [good.test, \"2001:db8::/129\"] } | virtualServers[1].connectionControl.deny     | 2001:db8::/129"})
+    void addressListTypoFailsStartUpNamingTheKey(String lines, String key, String entry) throws Exception {
+        int first = FreePorts.next();
+        int second = FreePorts.next();
+        MailrootConfig config = ConfigLoader.parse("""
+                fqdn: relay.test
+                localDomains: [local.test]
+                virtualServers:
+                  - name: Good Virtual Server
+                    addresses: [127.0.0.1]
+                    port: %d
+                  - name: Bad Virtual Server
+                    addresses: [127.0.0.1]
+                    port: %d
+                    %s
+                """.formatted(first, second, lines), dir);
+        try (IngressRole role = new IngressRole(config, clients, topics)) {
+            ConfigException e = assertThrows(ConfigException.class, role::start);
+            assertEquals("configuration key '" + key + "' has value '" + entry
+                    + "'; allowed: an IP address, a CIDR subnet (e.g. 10.0.0.0/8) or a domain name", e.getMessage());
+            assertEquals(List.of(), role.ports());
+            // the virtual server started before the bad one was stopped again
+            assertThrows(ConnectException.class, () -> new Socket("127.0.0.1", first).close());
         }
     }
 }

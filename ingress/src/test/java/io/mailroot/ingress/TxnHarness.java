@@ -78,8 +78,8 @@ final class TxnHarness implements AutoCloseable {
                    Optional<AuthenticationHandlerFactory> auth) {
         InboundQueue queue = new InboundQueue(clients.producer("txn-bare"), topics.inbound(), Duration.ofSeconds(30));
         running.add(queue);
-        List<RecipientPolicy> recipientPolicies = List.of(new RecipientSyntax(), new RecipientLimit(100),
-                new RelayPolicy("local.test"::equals, AddressList.parse(List.of()), allowAuthenticatedRelay));
+        List<RecipientPolicy> recipientPolicies = List.of(new RecipientLimit(100),
+                new RelayPolicy("local.test"::equals, AddressList.parse("relay.allow", List.of()), allowAuthenticatedRelay));
         Intake intake = new Intake("Txn Bare Server", "relay.test", reverseDnsLookup, 64 * 1024, recipientPolicies,
                 List.of(new HopCountPolicy(30)), queue).withRules(rules);
         SMTPServer.Builder builder = SMTPServer.port(0)

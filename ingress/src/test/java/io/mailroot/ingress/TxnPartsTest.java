@@ -190,4 +190,13 @@ class TxnPartsTest {
                 .startsWith("Received: from client.test (unknown [127.0.0.1])\r\n"));
         assertNull(nameless.authIdentity());
     }
+
+    @Test
+    void receivedHeaderForPickupAndHttp() throws Exception {
+        ZonedDateTime at = ZonedDateTime.of(2026, 11, 28, 17, 5, 9, 0, ZoneOffset.UTC);
+        assertEquals("Received: from pickup by relay.test (Mailroot) with Pickup id ID1;\r\n\tSat, 28 Nov 2026 17:05:09 +0000\r\n",
+                ReceivedHeader.from("pickup", "Pickup", "relay.test", "ID1", at));
+        assertEquals("Received: from [IPv6:0:0:0:0:0:0:0:1] by relay.test (Mailroot) with HTTP id ID2;\r\n\tSat, 28 Nov 2026 17:05:09 +0000\r\n",
+                ReceivedHeader.from(Client.addressLiteral(InetAddress.getByName("::1")), "HTTP", "relay.test", "ID2", at));
+    }
 }

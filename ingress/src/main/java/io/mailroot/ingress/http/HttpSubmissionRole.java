@@ -14,12 +14,15 @@ import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.Role;
+import io.mailroot.ingress.Client;
+import io.mailroot.ingress.InboundQueue;
+import io.mailroot.ingress.MailboxAddress;
+import io.mailroot.ingress.ReceivedHeader;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -27,7 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -61,11 +63,12 @@ public final class HttpSubmissionRole implements Role {
     public static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(30);
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpSubmissionRole.class);
-    private static final DateTimeFormatter RFC_5322 = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ENGLISH);
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     /** Requests waiting for Kafka block a thread each; beyond this many, new connections wait in the accept loop. */
     private static final int THREADS = 16;
     private static final int RETRY_AFTER_SECONDS = 30;
+    /** How much of a body over the limit is read and dropped before the 413, so the client hears it. */
+    private static final long DISCARD_BYTES = 1024 * 1024;
     /** Seconds the JDK's HTTP server allows for reading a request (read once, when the first server is made). */
     private static final String MAX_REQUEST_TIME = "sun.net.httpserver.maxReqTime";
 
@@ -79,7 +82,7 @@ public final class HttpSubmissionRole implements Role {
     private final List<HttpServer> servers = new ArrayList<>();
     private final Map<String, FormTarget> forms = new HashMap<>();
     private ThreadPoolExecutor executor;
-    private InboundTopic inbound;
+    private InboundQueue inbound;
 
     /** A configured form with its addresses parsed. */
     private record FormTarget(InternetAddress from, InternetAddress to, String subject, String redirect) {
@@ -118,7 +121,7 @@ public final class HttpSubmissionRole implements Role {
             return t;
         }, new ThreadPoolExecutor.CallerRunsPolicy());
         executor.allowCoreThreadTimeOut(true);
-        inbound = new InboundTopic(producer(), topics.inbound(), queueTimeout);
+        inbound = new InboundQueue(producer(), topics.inbound(), queueTimeout);
         // The JDK server reads a request on a pool thread and, by default, waits for it for ever: a client that
         // sends its request a byte a minute would hold a thread. Bound it unless the operator chose otherwise.
         if (System.getProperty(MAX_REQUEST_TIME) == null) {
@@ -152,11 +155,16 @@ public final class HttpSubmissionRole implements Role {
     }
 
     private FormTarget target(String name, MailrootConfig.Form f) {
+        String from = f.from() != null ? f.from() : "postmaster@" + config.fqdn();
+        return new FormTarget(formAddress(name, "from", from), formAddress(name, "to", f.to()), f.subject(), f.redirect());
+    }
+
+    private static InternetAddress formAddress(String form, String key, String value) {
         try {
-            InternetAddress from = new InternetAddress(f.from() != null ? f.from() : "postmaster@" + config.fqdn(), true);
-            return new FormTarget(from, new InternetAddress(f.to(), true), f.subject(), f.redirect());
-        } catch (AddressException e) {
-            throw new IllegalArgumentException("http.forms." + name + ": not a mailbox address: " + e.getRef(), e);
+            return MessageRequest.normalised(new InternetAddress(value, true));
+        } catch (AddressException | MailboxAddress.Invalid e) {
+            throw new IllegalArgumentException("http.forms." + form + "." + key + ": not a mailbox address: " + value
+                    + " (" + e.getMessage() + ")", e);
         }
     }
 
@@ -231,9 +239,8 @@ public final class HttpSubmissionRole implements Role {
                        String authIdentity) throws BadRequest {
         InetAddress client = exchange.getRemoteAddress().getAddress();
         Instant now = Instant.now();
-        byte[] received = ("Received: from " + literal(client) + " by " + config.fqdn() + " (Mailroot) with HTTP id " + id
-                + ";\r\n\t" + RFC_5322.format(ZonedDateTime.ofInstant(now, ZoneOffset.UTC)) + "\r\n")
-                .getBytes(StandardCharsets.US_ASCII);
+        byte[] received = ReceivedHeader.from(Client.addressLiteral(client), "HTTP", config.fqdn(), id,
+                ZonedDateTime.ofInstant(now, ZoneOffset.UTC)).getBytes(StandardCharsets.US_ASCII);
         byte[] bytes = new byte[received.length + message.length];
         System.arraycopy(received, 0, bytes, 0, received.length);
         System.arraycopy(message, 0, bytes, received.length, message.length);
@@ -243,10 +250,6 @@ public final class HttpSubmissionRole implements Role {
             exchange.getResponseHeaders().set("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
             throw new BadRequest(503, "the queue is not available; nothing was queued, try again later", null);
         }
-    }
-
-    private static String literal(InetAddress a) {
-        return a instanceof Inet6Address ? "[IPv6:" + a.getHostAddress() + "]" : "[" + a.getHostAddress() + "]";
     }
 
     private static void requirePost(HttpExchange exchange) throws BadRequest {
@@ -266,23 +269,39 @@ public final class HttpSubmissionRole implements Role {
 
     /** Reads the body, refusing it with 413 as soon as it passes http.maxRequestKb, without holding the excess. */
     private byte[] body(HttpExchange exchange) throws BadRequest, IOException {
-        String length = exchange.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > maxRequestBytes) {
-                    throw tooLarge();
-                }
-            } catch (NumberFormatException e) {
-                throw new BadRequest(400, "bad Content-Length", null);
-            }
-        }
         try (InputStream in = exchange.getRequestBody()) {
+            String length = exchange.getRequestHeaders().getFirst("Content-Length");
+            if (length != null) {
+                long declared;
+                try {
+                    declared = Long.parseLong(length.trim());
+                } catch (NumberFormatException e) {
+                    throw new BadRequest(400, "bad Content-Length", null);
+                }
+                if (declared > maxRequestBytes) {
+                    throw tooLarge(in);
+                }
+            }
             byte[] body = in.readNBytes(maxRequestBytes + 1);
             if (body.length > maxRequestBytes) {
-                throw tooLarge();
+                throw tooLarge(in);
             }
             return body;
         }
+    }
+
+    /**
+     * The 413, after reading and dropping up to {@link #DISCARD_BYTES} more of the body: closing a connection with
+     * unread bytes resets it, and the reset can reach the client before it read the answer.
+     */
+    private BadRequest tooLarge(InputStream rest) throws IOException {
+        byte[] buffer = new byte[8192];
+        long left = DISCARD_BYTES;
+        int n;
+        while (left > 0 && (n = rest.read(buffer, 0, (int) Math.min(buffer.length, left))) >= 0) {
+            left -= n;
+        }
+        return tooLarge();
     }
 
     private BadRequest tooLarge() {

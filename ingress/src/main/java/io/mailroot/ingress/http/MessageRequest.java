@@ -1,6 +1,7 @@
 package io.mailroot.ingress.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.mailroot.ingress.MailboxAddress;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.ContentType;
 import jakarta.mail.internet.InternetAddress;
@@ -136,23 +137,37 @@ record MessageRequest(
         return out;
     }
 
-    /** One mailbox, {@code bob@example.com} or {@code Bob <bob@example.com>}, parsed strictly (RFC 5322). */
+    /**
+     * One mailbox, {@code bob@example.com} or {@code Bob <bob@example.com>}, parsed strictly (RFC 5322), its address
+     * then read as RCPT TO reads one and given back in that form (see {@link #normalised}).
+     */
     static InternetAddress address(String value, String field) throws BadRequest {
         oneLine(value, field);
+        InternetAddress a;
         try {
-            InternetAddress a = new InternetAddress(value.trim(), true);
-            if (a.isGroup()) {
-                throw BadRequest.field(field, "a group is not a mailbox: " + value);
-            }
-            String address = a.getAddress();
-            int at = address.lastIndexOf('@');
-            if (at < 1 || at == address.length() - 1 || address.endsWith(".") || address.startsWith("@")) {
-                throw BadRequest.field(field, "not a mailbox address: " + value);
-            }
-            return a;
+            a = new InternetAddress(value.trim(), true);
         } catch (AddressException e) {
             throw BadRequest.field(field, "not a valid address: " + value + " (" + e.getMessage() + ")");
         }
+        if (a.isGroup()) {
+            throw BadRequest.field(field, "a group is not a mailbox: " + value);
+        }
+        try {
+            return normalised(a);
+        } catch (MailboxAddress.Invalid e) {
+            throw BadRequest.field(field, "not a mailbox address: " + value + " (" + e.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Gives {@code a} its address as {@link MailboxAddress} reads it (domain lower-cased, without a root dot), the
+     * form queued in the envelope and shown in the header, so the router judges the domain the message is for.
+     *
+     * @throws MailboxAddress.Invalid when it is not a plain mailbox RCPT TO would take
+     */
+    static InternetAddress normalised(InternetAddress a) throws MailboxAddress.Invalid {
+        a.setAddress(MailboxAddress.parse(a.getAddress()).address());
+        return a;
     }
 
     private static void oneLine(String value, String field) throws BadRequest {

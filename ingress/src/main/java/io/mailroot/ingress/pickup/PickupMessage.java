@@ -1,5 +1,6 @@
 package io.mailroot.ingress.pickup;
 
+import io.mailroot.ingress.MailboxAddress;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.AddressException;
 import jakarta.mail.internet.InternetAddress;
@@ -15,10 +16,11 @@ import java.util.Set;
 
 /**
  * A file from the Pickup folder read as IIS read it: the envelope comes from {@code X-Sender} and
- * {@code X-Receiver} (as CDO wrote them) when present, else from From and To, Cc and Bcc.
+ * {@code X-Receiver} (as CDO wrote them) when present, else from From and To, Cc and Bcc. Each address is read as
+ * RCPT TO reads one, and queued in that form.
  *
  * @param sender the envelope sender; empty for the null sender
- * @param recipients the envelope recipients, each once
+ * @param recipients the envelope recipients, each once, as {@link MailboxAddress#address()} writes them
  * @param queued the bytes to queue: the file with CRLF line ends and without X-Sender, X-Receiver and Bcc
  */
 record PickupMessage(String sender, List<String> recipients, byte[] queued) {
@@ -116,16 +118,15 @@ record PickupMessage(String sender, List<String> recipients, byte[] queued) {
         return out;
     }
 
+    /**
+     * The address read as RCPT TO reads it ({@link MailboxAddress}): no source route, a plain domain, lower-cased and
+     * without a root dot, so the router sees the domain the message is really for.
+     */
     private static String mailbox(String field, InternetAddress a) throws UnreadableMessage {
         try {
-            a.validate();
-        } catch (AddressException e) {
+            return MailboxAddress.parse(a.getAddress()).address();
+        } catch (MailboxAddress.Invalid e) {
             throw new UnreadableMessage("bad address in " + field + ": " + a.getAddress() + " (" + e.getMessage() + ")");
         }
-        String address = a.getAddress();
-        if (address.indexOf('@') < 1 || address.endsWith("@")) {
-            throw new UnreadableMessage("bad address in " + field + ": " + address + " (no domain)");
-        }
-        return address;
     }
 }

@@ -10,6 +10,7 @@ import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.Role;
+import io.mailroot.ingress.ReceivedHeader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -29,7 +30,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -69,7 +69,6 @@ public final class PickupRole implements Role {
     static final String PROCESSING = ".pickup-processing";
 
     private static final Logger LOG = LoggerFactory.getLogger(PickupRole.class);
-    private static final DateTimeFormatter RFC_5322 = DateTimeFormatter.ofPattern("EEE, d MMM yyyy HH:mm:ss Z", Locale.ENGLISH);
     private static final Duration ACK_TIMEOUT = Duration.ofSeconds(30);
     /** Bounds what one look holds in memory; the rest waits for the next look, which follows at once. */
     private static final int MAX_BATCH_FILES = 500;
@@ -388,7 +387,8 @@ public final class PickupRole implements Role {
             return null;
         }
         Instant now = Instant.now();
-        byte[] received = receivedHeader(c.id(), now).getBytes(StandardCharsets.US_ASCII);
+        byte[] received = ReceivedHeader.from("pickup", "Pickup", config.fqdn(), c.id(), ZonedDateTime.ofInstant(now, ZoneOffset.UTC))
+                .getBytes(StandardCharsets.US_ASCII);
         byte[] bytes = new byte[received.length + message.queued().length];
         System.arraycopy(received, 0, bytes, 0, received.length);
         System.arraycopy(message.queued(), 0, bytes, received.length, message.queued().length);
@@ -396,11 +396,6 @@ public final class PickupRole implements Role {
                         message.recipients().stream().map(Recipient::of).toList(), now)
                 .withClient(null, null, null, null, false, "pickup");
         return new Sent(c, producer.send(EnvelopeCodec.toRecord(topics.inbound(), c.id(), new MailRecord(envelope, bytes))));
-    }
-
-    private String receivedHeader(String id, Instant at) {
-        return "Received: from pickup by " + config.fqdn() + " (Mailroot) with Pickup id " + id + ";\r\n"
-                + "\t" + RFC_5322.format(ZonedDateTime.ofInstant(at, ZoneOffset.UTC)) + "\r\n";
     }
 
     /** Returns a file Kafka did not take to Pickup, where the next look finds it again. */

@@ -60,7 +60,7 @@ class ConnForwardConfirmedDnsTest {
 
     @Test
     void addressListsMatchDomainNamesAndTheirSubdomains() throws Exception {
-        AddressList list = AddressList.parse(List.of("192.0.2.0/24", "*.good.test", "exact.test."), fcrdns);
+        AddressList list = AddressList.parse("relay.allow", List.of("192.0.2.0/24", "*.good.test", "exact.test."), fcrdns);
         assertEquals(List.of("good.test", "exact.test"), list.names());
         assertTrue(list.contains(ip("127.0.0.1")), "client.good.test ends in .good.test");
         assertTrue(list.contains(ip("2001:db8::1")), "v6.good.test");
@@ -68,6 +68,6 @@ class ConnForwardConfirmedDnsTest {
         assertTrue(list.contains(ip("192.0.2.99")));
         assertTrue(list.contains(ip("198.51.100.1"), Optional.of("EXACT.test")));
         assertFalse(list.contains(ip("198.51.100.1"), Optional.of("notexact.test")), "a suffix must start at a dot");
-        assertFalse(AddressList.parse(List.of("good.test")).contains(ip("127.0.0.1")), "without a resolver names match nobody");
+        assertFalse(AddressList.parse("relay.allow", List.of("good.test")).contains(ip("127.0.0.1")), "without a resolver names match nobody");
     }
 }

@@ -211,6 +211,17 @@ class HttpSubmissionRoleTest {
                 "no bare LF or CR goes out over SMTP");
     }
 
+    @Test
+    void addressesAreQueuedInTheFormRcptToGivesThem() throws Exception {
+        HttpResponse<String> r = postJson("{\"from\": \"Alice <Alice@Client.TEST>\", \"to\": [\"Bob <Bob@LOCAL.Test>\"], "
+                + "\"cc\": [\"bob@local.test\"], \"text\": \"x\"}");
+        assertEquals(202, r.statusCode(), r.body());
+        MailRecord m = queued(JSON.readTree(r.body()).get("id").asText());
+        assertEquals("Alice@client.test", m.envelope().sender());
+        assertEquals(List.of("Bob@local.test"), recipients(m));
+        assertEquals("Bob <Bob@local.test>", parse(m).getRecipients(jakarta.mail.Message.RecipientType.TO)[0].toString());
+    }
+
     static Stream<Arguments> badBodies() {
         return Stream.of(
                 Arguments.of("{\"to\": [\"b@local.test\"], \"text\": \"x\"}", "from"),
@@ -220,6 +231,9 @@ class HttpSubmissionRoleTest {
                 Arguments.of("{\"from\": \"a@client.test\", \"to\": [\"b@local.test\", \"b@@local.test\"], \"text\": \"x\"}", "to[1]"),
                 Arguments.of("{\"from\": \"a@client.test\", \"to\": [\"b@local.test\"], \"cc\": [\"nodomain\"], \"text\": \"x\"}", "cc[0]"),
                 Arguments.of("{\"from\": \"a@client.test\", \"bcc\": [\"b@local.test\", 7], \"text\": \"x\"}", "bcc[1]"),
+                // well-formed for RFC 5322, refused by RCPT TO's reading: a bad domain label, an overlong local part
+                Arguments.of("{\"from\": \"a@client.test\", \"to\": [\"b@local.test\", \"b@-bad.test\"], \"text\": \"x\"}", "to[1]"),
+                Arguments.of("{\"from\": \"%s@client.test\", \"to\": [\"b@local.test\"], \"text\": \"x\"}".formatted("a".repeat(65)), "from"),
                 Arguments.of("{\"from\": \"a@client.test\", \"to\": [\"b@local.test\"]}", "text"),
                 Arguments.of("{\"from\": \"a@client.test\", \"to\": [\"b@local.test\"], \"text\": \"x\", \"importance\": \"urgent\"}", "importance"),
                 Arguments.of("{\"from\": \"a@client.test\", \"to\": [\"b@local.test\"], \"text\": \"x\", \"subject\": \"a\\r\\nBcc: c@evil.test\"}", "subject"),

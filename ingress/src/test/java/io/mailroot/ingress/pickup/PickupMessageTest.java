@@ -55,4 +55,18 @@ class PickupMessageTest {
         assertTrue(reason("From: a@client.test\r\nTo: bob\r\n\r\n").startsWith("bad address in To: bob"));
         assertTrue(reason("X-Sender: a@client.test, c@client.test\r\nTo: b@local.test\r\n\r\n").startsWith("X-Sender must name exactly one"));
     }
+
+    @Test
+    void addressesAreReadAsRcptToReadsThemAndQueuedNormalised() throws Exception {
+        PickupMessage m = read("X-Sender: <Alice@Client.TEST.>\r\nX-Receiver: <Bob@LOCAL.test.>\r\nX-Receiver: bob@local.test\r\n"
+                + "X-Receiver: Carol <carol@Remote.Test>\r\n\r\n");
+        assertEquals("Alice@client.test", m.sender());
+        assertEquals(List.of("Bob@local.test", "carol@remote.test"), m.recipients(), "a root dot is the same domain");
+        assertEquals(List.of("bob@local.test"), read("From: a@client.test\r\nTo: Bob <bob@local.test.>\r\n\r\n").recipients());
+        assertEquals("bad address in X-Receiver: @hop.test:bob@local.test (Source routes are not accepted)",
+                reason("X-Sender: a@client.test\r\nX-Receiver: <@hop.test:bob@local.test>\r\n\r\n"));
+        assertEquals("bad address in To: bob@-bad.test (Bad domain)", reason("From: a@client.test\r\nTo: bob@-bad.test\r\n\r\n"));
+        assertEquals("bad address in From: " + "a".repeat(65) + "@client.test (Local part too long)",
+                reason("From: " + "a".repeat(65) + "@client.test\r\nTo: b@local.test\r\n\r\n"));
+    }
 }

@@ -193,6 +193,27 @@ class PickupRoleTest {
         }
     }
 
+    @Test
+    void queuesAddressesInTheFormRcptToGivesThemAndBadmailsThoseItRefuses() throws Exception {
+        MailrootConfig config = config("addresses", "100ms");
+        try (PickupRole role = start(config)) {
+            String sourceRoute = "X-Sender: alice@client.test\r\nX-Receiver: <@hop.test:bob@local.test>\r\nSubject: pickup-route\r\n\r\nHi\r\n";
+            Path routed = drop(config, "route.eml", sourceRoute);
+            Path dotted = drop(config, "dot.eml", "From: Alice <Alice@Client.Test>\r\nTo: Bob <bob@LOCAL.test.>\r\n"
+                    + "Subject: pickup-dot\r\n\r\nHi\r\n");
+
+            MailRecord m = queuedWith("pickup-dot", 1).get(0);
+            assertEquals("Alice@client.test", m.envelope().sender());
+            assertEquals(List.of("bob@local.test"), recipients(m), "local for the router, not a remote domain");
+            assertEquals("local.test", m.envelope().recipients().get(0).domain());
+            Path badmail = config.badmailDir();
+            Await.until("the source-routed file in Badmail", WAIT, () -> badFiles(badmail).size() == 1);
+            assertTrue(reasonFor(badmail, sourceRoute).contains("bad address in X-Receiver: @hop.test:bob@local.test "
+                    + "(Source routes are not accepted)"), reasonFor(badmail, sourceRoute));
+            Await.until("both files gone from Pickup", WAIT, () -> !Files.exists(routed) && !Files.exists(dotted));
+        }
+    }
+
     private static List<Path> badFiles(Path badmail) {
         if (!Files.isDirectory(badmail)) {
             return List.of();

@@ -7,6 +7,7 @@ import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.NextHop;
 import io.mailroot.core.message.Recipient;
+import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import io.mailroot.deliverer.smtp.SmtpClient;
 import java.time.Clock;
@@ -18,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,8 +51,6 @@ public final class DelivererRole implements Role {
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration RESEND_AFTER = Duration.ofSeconds(1);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
-    private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     /** The longest a graceful stop waits for transactions under way (less when outboundTimeout is shorter). */
     private static final Duration MAX_FINISH = Duration.ofSeconds(20);
 
@@ -64,15 +62,17 @@ public final class DelivererRole implements Role {
     private final Map<TopicPartition, PartitionProgress> partitions = new ConcurrentHashMap<>();
     private final Set<TopicPartition> paused = new HashSet<>();
     private final String clientId = "deliverer-" + INSTANCES.incrementAndGet();
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    /**
+     * Runs the consumer until {@link #close()}; after an error a session did not expect, starts again with a new
+     * consumer: what was not committed is read and delivered again (at least once), and delivery never silently stops.
+     */
+    private final RestartingWorker worker = new RestartingWorker(clientId, this::session, this::wakeup, LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
     private ThreadPoolExecutor pool;
     private ScheduledExecutorService resender;
     private SmtpClient smtp;
     private HopQueues queues;
-    private Thread thread;
-    private volatile boolean running;
     /** For tests: sees each record before it is taken, and may throw as an unexpected failure would. */
     volatile java.util.function.Consumer<ConsumerRecord<String, byte[]>> beforeTake;
     /** Set by {@link #abandon()}: stop as a killed process would, committing nothing more. */
@@ -112,57 +112,34 @@ public final class DelivererRole implements Role {
         queues = new HopQueues(pool, d.maxConnectionsPerDomain(), d.maxMessagesPerConnection(),
                 hop -> new HopSender(hop, config, resolver, smtp), this::delivered);
         producer = clients.producer(clientId);
-        consumer = clients.consumer("deliverer", clientId);
-        running = true;
-        thread = new Thread(this::run, clientId);
-        thread.start();
+        worker.start();
     }
 
-    /**
-     * Runs the consumer until {@link #close()}. Whatever goes wrong on the way is logged and, after a pause that grows
-     * from 1 to 30 seconds, met with a new consumer: what was not committed is read and delivered again (at least
-     * once), and delivery never silently stops.
-     */
-    private void run() {
-        Duration backoff = MIN_BACKOFF;
-        while (running) {
-            boolean failed = false;
-            try {
-                consumer = clients.consumer("deliverer", clientId);
-                if (!running) {
-                    break;
-                }
-                consumer.subscribe(List.of(topics.outbound()), new Rebalance());
-                while (running) {
-                    for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                        java.util.function.Consumer<ConsumerRecord<String, byte[]>> hook = beforeTake;
-                        if (hook != null) {
-                            hook.accept(record);
-                        }
-                        take(record);
+    /** One consumer, until close() (then a graceful stop) or an unexpected error. */
+    private void session() {
+        try {
+            consumer = clients.consumer("deliverer", clientId);
+            if (!worker.running()) {
+                return;
+            }
+            consumer.subscribe(List.of(topics.outbound()), new Rebalance());
+            while (worker.running()) {
+                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
+                    java.util.function.Consumer<ConsumerRecord<String, byte[]>> hook = beforeTake;
+                    if (hook != null) {
+                        hook.accept(record);
                     }
-                    pauseOrResume();
-                    commit(false);
-                    backoff = MIN_BACKOFF;
+                    take(record);
                 }
-            } catch (WakeupException e) {
-                if (running) {
-                    LOG.error("deliverer consumer woken unexpectedly; starting it again", e);
-                    failed = true;
-                }
-            } catch (RuntimeException e) {
-                LOG.error("deliverer consumer failed; starting it again in {}", backoff, e);
-                failed = true;
-            } finally {
-                if (!running) {
-                    stopDelivering();
-                }
-                closeConsumer();
+                pauseOrResume();
+                commit(false);
+                worker.progressed();
             }
-            if (failed && running) {
-                pause(backoff);
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+        } finally {
+            if (!worker.running()) {
+                stopDelivering();
             }
+            closeConsumer();
         }
     }
 
@@ -212,16 +189,6 @@ public final class DelivererRole implements Role {
         }
         partitions.clear();
         paused.clear();
-    }
-
-    /** Waits, or returns early when the role is closed. */
-    private void pause(Duration d) {
-        try {
-            stopped.await(d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
     }
 
     /** Keeps what was finished before stopping; a wakeup that arrived outside poll may hit the first try. */
@@ -318,7 +285,7 @@ public final class DelivererRole implements Role {
 
     /** The offset stays uncommitted until its follow-ups are in Kafka; sending them all again is safe (at least once). */
     private void resendLater(HopQueues.Job job, List<ProducerRecord<String, byte[]>> records) {
-        if (!running || !current(partitions, job)) {
+        if (!worker.running() || !current(partitions, job)) {
             return;
         }
         try {
@@ -433,26 +400,8 @@ public final class DelivererRole implements Role {
 
     @Override
     public void close() {
-        running = false;
-        stopped.countDown();
         try {
-            if (abandoned) {
-                if (queues != null) {
-                    queues.close();
-                }
-                if (smtp != null) {
-                    smtp.closeAll();
-                }
-            }
-            KafkaConsumer<String, byte[]> c = consumer;
-            if (c != null) {
-                c.wakeup();
-            }
-            if (thread != null) {
-                thread.join(finishLimit().plus(Duration.ofSeconds(30)).toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            worker.close(finishLimit().plus(Duration.ofSeconds(30)));
         } catch (RuntimeException e) {
             LOG.warn("error stopping the deliverer", e);
         } finally {
@@ -476,5 +425,21 @@ public final class DelivererRole implements Role {
                 }
             }
         }
+    }
+
+    /**
+     * Run by the worker once closing is signalled: a graceful stop lets the consumer thread finish transactions under
+     * way ({@link #stopDelivering()}); {@link #abandon()} cuts connections first, as a killed process would.
+     */
+    private void wakeup() {
+        if (abandoned) {
+            if (queues != null) {
+                queues.close();
+            }
+            if (smtp != null) {
+                smtp.closeAll();
+            }
+        }
+        RestartingWorker.wakeUp(consumer);
     }
 }

@@ -5,6 +5,7 @@ import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.time.Clock;
 import java.time.Duration;
@@ -16,10 +17,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
@@ -47,8 +46,7 @@ public final class RetryRole implements Role {
     private static final Duration MAX_POLL = Duration.ofMillis(500);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     private static final Duration KAFKA_BACKOFF = Duration.ofMillis(500);
-    private static final Duration MIN_BACKOFF = Duration.ofSeconds(1);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final Topics topics;
@@ -56,11 +54,15 @@ public final class RetryRole implements Role {
     /** Paused partitions and when their first waiting record is due. */
     private final Map<TopicPartition, Instant> waiting = new HashMap<>();
     private final String clientId = "retry-" + INSTANCES.incrementAndGet();
-    private final CountDownLatch stopped = new CountDownLatch(1);
+    /**
+     * Runs sessions until closed; after an error a session did not expect, starts again with a new consumer and
+     * producer: what was released but not committed goes out once more (the deliverer is at least once anyway), and
+     * retries never stop until the process does.
+     */
+    private final RestartingWorker worker = new RestartingWorker(clientId, this::session,
+            () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile KafkaProducer<String, byte[]> producer;
-    private Thread thread;
-    private volatile boolean running;
     /** For tests: sees each record before it is sent, and may throw as a failing producer would. */
     volatile Consumer<ProducerRecord<String, byte[]>> beforeSend;
 
@@ -76,52 +78,33 @@ public final class RetryRole implements Role {
 
     @Override
     public void start() {
-        running = true;
-        thread = new Thread(this::run, clientId);
-        thread.start();
+        worker.start();
     }
 
-    /**
-     * Runs the consumer until {@link #close()}. Whatever goes wrong on the way is logged and, after a pause that grows
-     * from 1 to 30 seconds, met with a new consumer and producer: what was released but not committed goes out once
-     * more (the deliverer is at least once anyway), and retries never stop until the process does.
-     */
-    private void run() {
-        Duration backoff = MIN_BACKOFF;
-        while (running) {
-            boolean failed = false;
-            try {
-                if (producer == null) {
-                    producer = clients.producer(clientId);
-                }
-                consumer = clients.consumer("retry", clientId);
-                if (!running) {
-                    break;
-                }
-                consumer.subscribe(topics.retries(), new Rebalance());
-                while (running) {
-                    resumeDue();
-                    ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());
-                    if (!records.isEmpty()) {
-                        release(records);
-                    }
-                    backoff = MIN_BACKOFF;
-                }
-            } catch (WakeupException e) {
-                if (running) {
-                    LOG.error("retry consumer woken unexpectedly; starting it again", e);
-                    failed = true;
-                }
-            } catch (RuntimeException e) {
-                LOG.error("retry consumer failed; starting it again in {}", backoff, e);
-                failed = true;
-            } finally {
-                closeConsumer();
+    /** One consumer (and a producer, kept unless the session fails), until close() or an unexpected error. */
+    private void session() {
+        try {
+            if (producer == null) {
+                producer = clients.producer(clientId);
             }
-            if (failed && running) {
+            consumer = clients.consumer("retry", clientId);
+            if (!worker.running()) {
+                return;
+            }
+            consumer.subscribe(topics.retries(), new Rebalance());
+            while (worker.running()) {
+                resumeDue();
+                ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());
+                if (!records.isEmpty()) {
+                    release(records);
+                }
+                worker.progressed();
+            }
+        } finally {
+            closeConsumer();
+            if (worker.running()) {
+                // A session ends before close() only by failing, perhaps in the producer: the next one gets a new one.
                 closeProducer();
-                pause(backoff);
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
             }
         }
     }
@@ -152,16 +135,6 @@ public final class RetryRole implements Role {
         }
     }
 
-    /** Waits, or returns early when the role is closed. */
-    private void pause(Duration d) {
-        try {
-            stopped.await(d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
-        }
-    }
-
     /** Sends every due record of the batch to outbound, waits for the acks, then commits the batch at once. */
     private void release(ConsumerRecords<String, byte[]> records) {
         Instant now = clock.instant();
@@ -184,7 +157,7 @@ public final class RetryRole implements Role {
                     touched.add(tp);
                     waitFor(sent);
                     rewind(records, touched);
-                    pause(KAFKA_BACKOFF);
+                    worker.pause(KAFKA_BACKOFF);
                     return;
                 }
                 commits.put(tp, new OffsetAndMetadata(r.offset() + 1));
@@ -203,8 +176,7 @@ public final class RetryRole implements Role {
             rewind(records, commits.keySet());
             return;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            running = false;
+            worker.interrupted();
             return;
         }
         try {
@@ -217,7 +189,7 @@ public final class RetryRole implements Role {
             // Commit failed (rebalance, time-out): read the batch again; whatever is still ours goes out once more.
             LOG.warn("could not commit released retries: {}; reading them again", e.toString());
             rewind(records, commits.keySet());
-            pause(KAFKA_BACKOFF);
+            worker.pause(KAFKA_BACKOFF);
         }
     }
 
@@ -315,22 +287,8 @@ public final class RetryRole implements Role {
 
     @Override
     public void close() {
-        running = false;
-        stopped.countDown();
-        try {
-            KafkaConsumer<String, byte[]> c = consumer;
-            if (c != null) {
-                c.wakeup();
-            }
-            if (thread != null) {
-                thread.join(Duration.ofSeconds(30).toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } finally {
-            if (thread == null || !thread.isAlive()) {
-                closeProducer();
-            }
+        if (worker.close(CLOSE_WAIT)) {
+            closeProducer();
         }
     }
 }

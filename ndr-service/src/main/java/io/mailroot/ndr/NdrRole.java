@@ -7,6 +7,7 @@ import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.Outcome;
 import io.mailroot.core.message.Recipient;
+import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,10 +18,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -50,19 +49,21 @@ public final class NdrRole implements Role {
     static final String GROUP = "ndr";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration RETRY_PAUSE = Duration.ofSeconds(2);
-    private static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
-    private static final Duration LAST_RESTART_DELAY = Duration.ofSeconds(30);
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final Topics topics;
     private final ReportComposer composer;
     private final BadmailFolder badmail;
-    private final CountDownLatch stopping = new CountDownLatch(1);
+    /**
+     * Runs sessions until closed. A session ends on an error the batch loop does not expect (a poll that fails, a
+     * consumer that cannot rejoin its group): the worker then waits and starts again with a new consumer and
+     * producer. Uncommitted records are read again, so reports are late, never lost.
+     */
+    private final RestartingWorker worker = new RestartingWorker("ndr-service", this::session,
+            () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
-    private Thread thread;
-    /** Whether a batch was finished since the last restart (service thread only). */
-    private boolean progressed;
     /** Runs on the service thread before each poll; tests make it throw to stand for an error the loop does not expect. */
     volatile Runnable beforePoll = () -> { };
     /** How many times some records of a batch had to be tried again; tests wait on it. */
@@ -81,70 +82,13 @@ public final class NdrRole implements Role {
     }
 
     @Override
-    public synchronized void start() {
-        if (thread != null) {
-            throw new IllegalStateException("ndr-service already started");
-        }
-        thread = new Thread(this::run, "ndr-service");
-        thread.start();
+    public void start() {
+        worker.start();
     }
 
     @Override
     public void close() {
-        stopping.countDown();
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        Thread t;
-        synchronized (this) {
-            t = thread;
-        }
-        if (t != null) {
-            try {
-                t.join(30_000);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-    }
-
-    private boolean running() {
-        return stopping.getCount() > 0;
-    }
-
-    /**
-     * Runs sessions until closed. A session ends on an error the batch loop does not expect (a poll that fails, a
-     * consumer that cannot rejoin its group): the service then waits, 1 s at first and up to 30 s when it keeps
-     * failing, and starts again with a new consumer and producer. Uncommitted records are read again, so reports are
-     * late, never lost.
-     */
-    private void run() {
-        Duration delay = FIRST_RESTART_DELAY;
-        while (running()) {
-            try {
-                session();
-            } catch (WakeupException e) {
-                if (!running()) {
-                    break;
-                }
-                LOG.error("dsn consumer woken up unexpectedly; starting again in {}", delay, e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            } catch (RuntimeException e) {
-                LOG.error("ndr-service failed; starting again with new Kafka clients in {}", delay, e);
-            }
-            if (progressed) {
-                // The last failure is behind us: a new one starts the back-off over.
-                delay = FIRST_RESTART_DELAY;
-                progressed = false;
-            }
-            if (running() && !pause(delay)) {
-                break;
-            }
-            delay = delay.multipliedBy(2).compareTo(LAST_RESTART_DELAY) > 0 ? LAST_RESTART_DELAY : delay.multipliedBy(2);
-        }
+        worker.close(CLOSE_WAIT);
     }
 
     /** One consumer and one producer, until close() or an unexpected error. */
@@ -152,11 +96,11 @@ public final class NdrRole implements Role {
         producer = clients.producer("ndr-service");
         try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "ndr-service")) {
             consumer = c;
-            if (!running()) {
+            if (!worker.running()) {
                 return;
             }
             c.subscribe(List.of(topics.dsn()));
-            while (running()) {
+            while (worker.running()) {
                 beforePoll.run();
                 ConsumerRecords<String, byte[]> batch = c.poll(POLL);
                 if (batch.isEmpty()) {
@@ -165,7 +109,7 @@ public final class NdrRole implements Role {
                 Progress progress = handle(batch);
                 commit(c, batch, progress.stoppedAt());
                 if (progress.stoppedAt().isEmpty()) {
-                    progressed = true;
+                    worker.progressed();
                     continue;
                 }
                 retriedBatches.incrementAndGet();
@@ -175,7 +119,7 @@ public final class NdrRole implements Role {
                 if (progress.renewProducer()) {
                     renewProducer();
                 }
-                if (!pause(RETRY_PAUSE)) {
+                if (!worker.pause(RETRY_PAUSE)) {
                     return;
                 }
             }
@@ -325,17 +269,6 @@ public final class NdrRole implements Role {
             } catch (IllegalStateException notOurs) {
                 // no longer ours after a rebalance; the new owner starts from the committed offset anyway
             }
-        }
-    }
-
-    /** Waits for close() at most {@code d}; false when closing. */
-    private boolean pause(Duration d) {
-        try {
-            return !stopping.await(d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            stopping.countDown();
-            return false;
         }
     }
 

@@ -8,6 +8,7 @@ import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.Outcome;
+import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,8 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -30,7 +29,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -49,19 +47,21 @@ public final class RouterRole implements Role {
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
-    private static final Duration FIRST_RESTART_DELAY = Duration.ofSeconds(1);
-    private static final Duration LAST_RESTART_DELAY = Duration.ofSeconds(30);
 
     private final KafkaClients clients;
     private final Topics topics;
     private final MessageRouter router;
     private final String transactionalId;
     private final Badmail badmail;
-    private final CountDownLatch closing = new CountDownLatch(1);
+    /**
+     * Runs sessions until closed. A session ends on an error the batch loop does not expect (a poll that fails, a
+     * consumer that cannot rejoin its group): the worker then waits and starts again with new Kafka clients. Nothing
+     * is lost meanwhile: uncommitted input is read again and an open transaction is aborted, so the node never keeps
+     * answering 250 while routing has stopped.
+     */
+    private final RestartingWorker worker = new RestartingWorker("router", this::session,
+            () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
-    /** Whether a batch was routed since the last restart (router thread only). */
-    private boolean progressed;
-    private Thread worker;
     /** Runs on the router thread before each poll; tests make it throw to stand for an error the loop does not expect. */
     volatile Runnable beforePoll = () -> { };
 
@@ -97,70 +97,14 @@ public final class RouterRole implements Role {
     }
 
     @Override
-    public synchronized void start() {
-        if (worker != null) {
-            throw new IllegalStateException("router already started");
-        }
-        worker = new Thread(this::run, "router");
+    public void start() {
         worker.start();
     }
 
     @Override
     public void close() {
-        closing.countDown();
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        Thread t;
-        synchronized (this) {
-            t = worker;
-        }
-        if (t == null) {
-            return;
-        }
-        try {
-            t.join(CLOSE_WAIT.toMillis());
-            if (t.isAlive()) {
-                LOG.warn("router did not stop within {}; its open transaction will be aborted by the broker", CLOSE_WAIT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private boolean running() {
-        return closing.getCount() > 0;
-    }
-
-    /**
-     * Runs sessions until closed. A session ends on an error the batch loop does not expect (a poll that fails, a
-     * consumer that cannot rejoin its group): the router then waits, 1 s at first and up to 30 s when it keeps
-     * failing, and starts again with new Kafka clients. Nothing is lost meanwhile: uncommitted input is read again and
-     * an open transaction is aborted, so the node never keeps answering 250 while routing has stopped.
-     */
-    private void run() {
-        Duration delay = FIRST_RESTART_DELAY;
-        while (running()) {
-            try {
-                session();
-            } catch (WakeupException e) {
-                if (!running()) {
-                    break;
-                }
-                LOG.error("router consumer woken up unexpectedly; starting again in {}", delay, e);
-            } catch (RuntimeException e) {
-                LOG.error("router failed; starting again with new Kafka clients in {}", delay, e);
-            }
-            if (progressed) {
-                // The last failure is behind us: a new one starts the back-off over.
-                delay = FIRST_RESTART_DELAY;
-                progressed = false;
-            }
-            if (running()) {
-                pause(delay);
-                delay = delay.multipliedBy(2).compareTo(LAST_RESTART_DELAY) > 0 ? LAST_RESTART_DELAY : delay.multipliedBy(2);
-            }
+        if (!worker.close(CLOSE_WAIT)) {
+            LOG.warn("router did not stop within {}; its open transaction will be aborted by the broker", CLOSE_WAIT);
         }
     }
 
@@ -169,15 +113,15 @@ public final class RouterRole implements Role {
         KafkaProducer<String, byte[]> producer = null;
         try (KafkaConsumer<String, byte[]> c = newConsumer()) {
             consumer = c;
-            if (!running()) {
+            if (!worker.running()) {
                 return;
             }
             c.subscribe(List.of(topics.inbound()));
-            while (running()) {
+            while (worker.running()) {
                 if (producer == null) {
                     producer = newProducer();
                     if (producer == null) {
-                        pause(BACKOFF);
+                        worker.pause(BACKOFF);
                         continue;
                     }
                 }
@@ -188,12 +132,12 @@ public final class RouterRole implements Role {
                 }
                 try {
                     routeInOneTransaction(c, producer, batch);
-                    progressed = true;
+                    worker.progressed();
                 } catch (RuntimeException e) {
                     LOG.warn("router transaction failed; the batch of {} will be routed again: {}", batch.count(), e.toString());
                     producer = abort(producer);
                     rewind(c, batch);
-                    pause(BACKOFF);
+                    worker.pause(BACKOFF);
                 }
             }
         } finally {
@@ -341,15 +285,6 @@ public final class RouterRole implements Role {
             if (assigned.contains(tp)) {
                 c.seek(tp, batch.records(tp).get(0).offset());
             }
-        }
-    }
-
-    private void pause(Duration d) {
-        try {
-            closing.await(d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            closing.countDown();
         }
     }
 

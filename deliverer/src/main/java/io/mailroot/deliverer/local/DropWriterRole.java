@@ -6,6 +6,7 @@ import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,12 +20,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -52,7 +51,6 @@ public final class DropWriterRole implements Role {
     private static final String GROUP = "drop";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
-    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     /** Each file costs an fsync; a few in flight at once keep the disk busy without a thread per message. */
     private static final int WRITERS = 4;
@@ -62,12 +60,16 @@ public final class DropWriterRole implements Role {
     private final Path dropDir;
     private final LocalFollowups followups;
     private final Clock clock = Clock.systemUTC();
-    private final CountDownLatch closing = new CountDownLatch(1);
+    /**
+     * Runs sessions until closed; after an error a session did not expect, starts again with a new consumer and
+     * producer. Uncommitted records are written again, which rewrites the same files.
+     */
+    private final RestartingWorker worker = new RestartingWorker("drop-writer", this::session,
+            () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private final ExecutorService writers;
     private volatile KafkaConsumer<String, byte[]> consumer;
     /** For tests: sees each batch before it is written, and may throw as an unexpected failure would. */
     volatile java.util.function.Consumer<ConsumerRecords<String, byte[]>> beforeWrite;
-    private Thread worker;
 
     public DropWriterRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this.clients = clients;
@@ -92,101 +94,59 @@ public final class DropWriterRole implements Role {
     }
 
     @Override
-    public synchronized void start() {
-        if (worker != null) {
-            throw new IllegalStateException("drop writer already started");
-        }
-        worker = new Thread(this::run, "drop-writer");
+    public void start() {
         worker.start();
     }
 
     @Override
     public void close() {
-        closing.countDown();
-        KafkaConsumer<String, byte[]> c = consumer;
-        if (c != null) {
-            c.wakeup();
-        }
-        Thread t;
-        synchronized (this) {
-            t = worker;
-        }
         try {
-            if (t != null) {
-                t.join(CLOSE_WAIT.toMillis());
-                if (t.isAlive()) {
-                    LOG.warn("drop writer did not stop within {}", CLOSE_WAIT);
-                }
+            if (!worker.close(CLOSE_WAIT)) {
+                LOG.warn("drop writer did not stop within {}", CLOSE_WAIT);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         } finally {
             writers.shutdownNow();
         }
     }
 
-    private boolean running() {
-        return closing.getCount() > 0;
-    }
-
-    /**
-     * Runs the consumer until {@link #close()}. Whatever goes wrong on the way is logged and, after a pause that grows
-     * from 1 to 30 seconds, met with a new consumer and producer; uncommitted records are written again, which
-     * rewrites the same files.
-     */
-    private void run() {
-        Duration backoff = BACKOFF;
-        while (running()) {
-            boolean broken = false;
-            try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
-                 KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
-                consumer = c;
-                if (!running()) {
-                    return;
-                }
-                c.subscribe(List.of(topics.local()));
-                while (running()) {
-                    ConsumerRecords<String, byte[]> batch = c.poll(POLL);
-                    if (batch.isEmpty()) {
-                        backoff = BACKOFF;
-                        continue;
-                    }
-                    java.util.function.Consumer<ConsumerRecords<String, byte[]>> hook = beforeWrite;
-                    if (hook != null) {
-                        hook.accept(batch);
-                    }
-                    Map<String, String> failed;
-                    try {
-                        failed = write(batch);
-                    } catch (IOException e) {
-                        LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
-                                dropDir, batch.count(), e.toString());
-                        rewind(c, batch);
-                        pause();
-                        continue;
-                    }
-                    if (failed.isEmpty()) {
-                        commit(c, nextOffsets(batch));
-                    } else if (settle(c, producer, batch, failed)) {
-                        pause();
-                    }
-                    backoff = BACKOFF;
-                }
-            } catch (WakeupException e) {
-                if (running()) {
-                    LOG.error("drop writer consumer woken up unexpectedly; starting it again", e);
-                    broken = true;
-                }
-            } catch (RuntimeException e) {
-                LOG.error("drop writer failed; starting it again in {}", backoff, e);
-                broken = true;
-            } finally {
-                consumer = null;
+    /** One consumer and one producer, until close() or an unexpected error. */
+    private void session() {
+        try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
+             KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
+            consumer = c;
+            if (!worker.running()) {
+                return;
             }
-            if (broken && running()) {
-                await(backoff);
-                backoff = backoff.multipliedBy(2).compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : backoff.multipliedBy(2);
+            c.subscribe(List.of(topics.local()));
+            while (worker.running()) {
+                ConsumerRecords<String, byte[]> batch = c.poll(POLL);
+                if (batch.isEmpty()) {
+                    worker.progressed();
+                    continue;
+                }
+                java.util.function.Consumer<ConsumerRecords<String, byte[]>> hook = beforeWrite;
+                if (hook != null) {
+                    hook.accept(batch);
+                }
+                Map<String, String> failed;
+                try {
+                    failed = write(batch);
+                } catch (IOException e) {
+                    LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
+                            dropDir, batch.count(), e.toString());
+                    rewind(c, batch);
+                    worker.pause(BACKOFF);
+                    continue;
+                }
+                if (failed.isEmpty()) {
+                    commit(c, nextOffsets(batch));
+                } else if (settle(c, producer, batch, failed)) {
+                    worker.pause(BACKOFF);
+                }
+                worker.progressed();
             }
+        } finally {
+            consumer = null;
         }
     }
 
@@ -223,8 +183,7 @@ public final class DropWriterRole implements Role {
                 Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
                 failures.put(w.getKey(), cause.toString());
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                closing.countDown();
+                worker.interrupted();
                 throw new IOException("interrupted while writing to the Drop folder", e);
             }
         }
@@ -313,8 +272,7 @@ public final class DropWriterRole implements Role {
             LOG.warn("could not queue local delivery reports: {}", e.getCause().toString());
             return false;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            closing.countDown();
+            worker.interrupted();
             return false;
         }
     }
@@ -360,20 +318,6 @@ public final class DropWriterRole implements Role {
             if (assigned.contains(tp)) {
                 c.seek(tp, batch.records(tp).get(0).offset());
             }
-        }
-    }
-
-    private void pause() {
-        await(BACKOFF);
-    }
-
-    /** Waits, or returns early when the role is closed. */
-    private void await(Duration d) {
-        try {
-            closing.await(d.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            closing.countDown();
         }
     }
 }

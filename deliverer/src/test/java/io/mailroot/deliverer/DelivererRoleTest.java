@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.kafka.KafkaClients;
-import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -36,8 +35,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.TopicPartition;
@@ -57,9 +54,9 @@ class DelivererRoleTest {
     Path dir;
 
     private final List<Role> roles = new ArrayList<>();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
     private String bootstrap;
     private String prefix;
+    private KafkaFixture kafka;
     private Topics topics;
     private KafkaClients clients;
     private DnsResponder dns;
@@ -82,8 +79,8 @@ class DelivererRoleTest {
         if (admin != null) {
             admin.close();
         }
-        for (AutoCloseable c : closeables) {
-            c.close();
+        if (kafka != null) {
+            kafka.close();
         }
         mx.close();
         dns.close();
@@ -94,10 +91,10 @@ class DelivererRoleTest {
     }
 
     private MailrootConfig start(int partitions, String outboundTimeout, int port, String delivery) throws Exception {
-        prefix = SharedKafka.uniquePrefix("deliverer");
-        topics = new Topics(prefix, 2);
-        TopicCreator.ensure(bootstrap, topics, partitions, (short) 1);
-        clients = new KafkaClients(bootstrap, prefix);
+        kafka = new KafkaFixture("deliverer", partitions);
+        prefix = kafka.prefix;
+        topics = kafka.topics;
+        clients = kafka.clients;
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
         MailrootConfig config = ConfigLoader.parse("""
                 fqdn: relay.test
@@ -138,36 +135,6 @@ class DelivererRoleTest {
             p.flush();
         }
         return sent;
-    }
-
-    /** Collects what appears on a topic, from the beginning, on a thread of its own. */
-    private List<MailRecord> watch(String topic) {
-        List<MailRecord> seen = new CopyOnWriteArrayList<>();
-        KafkaConsumer<String, byte[]> c = clients.consumer("test-watch-" + topic, "test-watch");
-        // Assigned, not subscribed: no group to join, so the watcher sees records at once.
-        List<TopicPartition> all = c.partitionsFor(topic).stream()
-                .map(p -> new TopicPartition(topic, p.partition())).toList();
-        c.assign(all);
-        c.seekToBeginning(all);
-        Thread t = new Thread(() -> {
-            try {
-                while (!Thread.currentThread().isInterrupted()) {
-                    for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(100))) {
-                        seen.add(EnvelopeCodec.fromRecord(r));
-                    }
-                }
-            } catch (org.apache.kafka.common.errors.WakeupException | org.apache.kafka.common.errors.InterruptException e) {
-                // stopping
-            } finally {
-                c.close(Duration.ofSeconds(2));
-            }
-        }, "watch-" + topic);
-        t.start();
-        closeables.add(() -> {
-            c.wakeup();
-            t.join(5000);
-        });
-        return seen;
     }
 
     private long committed(String group, String topic) throws Exception {
@@ -218,8 +185,8 @@ class DelivererRoleTest {
         mx.dataReplies("451 4.3.0 busy", "451 4.3.0 still busy", "250");
         MailrootConfig config = start(3, "30s");
         startRetry(config);
-        List<MailRecord> retries1 = watch(topics.retry(1));
-        List<MailRecord> retries2 = watch(topics.retry(2));
+        List<MailRecord> retries1 = kafka.watch(topics.retry(1));
+        List<MailRecord> retries2 = kafka.watch(topics.retry(2));
 
         send(NextHop.direct("remote.test"), "bob@remote.test");
 
@@ -244,7 +211,7 @@ class DelivererRoleTest {
     void aRefusedRecipientIsReportedAndTheOtherDelivered() throws Exception {
         mx.rejectRecipients(r -> r.startsWith("nobody@"), "550 5.1.1 no such user");
         start(3, "30s");
-        List<MailRecord> dsn = watch(topics.dsn());
+        List<MailRecord> dsn = kafka.watch(topics.dsn());
 
         Envelope env = send(NextHop.direct("remote.test"), "bob@remote.test", "nobody@remote.test");
 
@@ -267,7 +234,7 @@ class DelivererRoleTest {
     @Test
     void aDomainThatDoesNotExistIsReportedAtOnce() throws Exception {
         start(3, "30s");
-        List<MailRecord> dsn = watch(topics.dsn());
+        List<MailRecord> dsn = kafka.watch(topics.dsn());
 
         send(NextHop.direct("nowhere.test"), "carol@nowhere.test");
 
@@ -330,7 +297,7 @@ class DelivererRoleTest {
         Await.until("the outbound offset is committed", WAIT, () -> caughtUp("deliverer", topics.outbound()));
         assertEquals(0, end(topics.dsn()) + end(topics.retry(1)), "nothing was left over");
         // The router thought local.test remote (localDomains rolled out to the deliverer first): local delivery has it.
-        List<MailRecord> local = watch(topics.local());
+        List<MailRecord> local = kafka.watch(topics.local());
         Await.until("the local recipient went to local delivery", WAIT, () -> local.size() == 1);
         assertEquals(List.of("stray@local.test"),
                 local.get(0).envelope().recipients().stream().map(Recipient::address).toList());

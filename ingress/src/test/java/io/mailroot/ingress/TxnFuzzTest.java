@@ -57,8 +57,8 @@ class TxnFuzzTest {
 
     @BeforeAll
     static void start() throws Exception {
-        harness = new TxnHarness("txn-fuzz");
-        port = harness.ingress(dir, "maxMessageSizeKb: 64\nrelay: { allow: [] }");
+        harness = TxnHarness.withIngress("txn-fuzz", dir, "maxMessageSizeKb: 64\nrelay: { allow: [] }");
+        port = harness.port();
     }
 
     @AfterAll

@@ -37,6 +37,7 @@ final class TxnHarness implements AutoCloseable {
     final KafkaClients clients;
     private final String bootstrap;
     private final List<AutoCloseable> running = new ArrayList<>();
+    private int port = -1;
 
     TxnHarness(String name) throws Exception {
         bootstrap = SharedKafka.bootstrap();
@@ -44,6 +45,29 @@ final class TxnHarness implements AutoCloseable {
         topics = new Topics(prefix, 2);
         clients = new KafkaClients(bootstrap, prefix);
         TopicCreator.ensure(bootstrap, topics, 3, (short) 1);
+    }
+
+    /**
+     * The usual class setup: a harness named {@code name} with one ingress on it ({@code virtualServerLines} as in
+     * {@link #ingress(Path, String)}), whose port {@link #port()} gives.
+     */
+    static TxnHarness withIngress(String name, Path dir, String virtualServerLines) throws Exception {
+        TxnHarness harness = new TxnHarness(name);
+        try {
+            harness.port = harness.ingress(dir, virtualServerLines);
+        } catch (Exception | Error e) {
+            harness.close();
+            throw e;
+        }
+        return harness;
+    }
+
+    /** The port of the ingress {@link #withIngress} started. */
+    int port() {
+        if (port < 0) {
+            throw new IllegalStateException("no ingress started by withIngress");
+        }
+        return port;
     }
 
     /** An ingress role on a free loopback port; {@code virtualServerLines} are extra keys of its virtual server. */

@@ -25,8 +25,8 @@ class TxnLimitsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        harness = new TxnHarness("txn-limits");
-        port = harness.ingress(dir, "maxMessageSizeKb: 64\nrelay: { allow: [] }");
+        harness = TxnHarness.withIngress("txn-limits", dir, "maxMessageSizeKb: 64\nrelay: { allow: [] }");
+        port = harness.port();
     }
 
     @AfterAll

@@ -24,8 +24,8 @@ class TxnParametersTest {
 
     @BeforeAll
     static void start() throws Exception {
-        harness = new TxnHarness("txn-params");
-        port = harness.ingress(dir, "maxMessageSizeKb: 64\nrelay: { allow: [] }");
+        harness = TxnHarness.withIngress("txn-params", dir, "maxMessageSizeKb: 64\nrelay: { allow: [] }");
+        port = harness.port();
     }
 
     @AfterAll

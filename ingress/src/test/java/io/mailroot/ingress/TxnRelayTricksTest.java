@@ -29,8 +29,8 @@ class TxnRelayTricksTest {
 
     @BeforeAll
     static void start() throws Exception {
-        harness = new TxnHarness("txn-relay");
-        port = harness.ingress(dir, "relay: { allow: [] }");
+        harness = TxnHarness.withIngress("txn-relay", dir, "relay: { allow: [] }");
+        port = harness.port();
     }
 
     @AfterAll

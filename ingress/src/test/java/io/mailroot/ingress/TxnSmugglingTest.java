@@ -31,9 +31,9 @@ class TxnSmugglingTest {
 
     @BeforeAll
     static void start() throws Exception {
-        harness = new TxnHarness("txn-smuggle");
         // relay open to loopback: the smuggled transaction would be accepted if it ever ran as commands
-        port = harness.ingress(dir, "relay: { allow: [127.0.0.0/8] }");
+        harness = TxnHarness.withIngress("txn-smuggle", dir, "relay: { allow: [127.0.0.0/8] }");
+        port = harness.port();
     }
 
     @AfterAll

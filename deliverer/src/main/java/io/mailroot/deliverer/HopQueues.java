@@ -238,11 +238,7 @@ final class HopQueues {
     boolean finish(Duration limit) {
         lock.lock();
         try {
-            stopping = true;
-            queues.values().forEach(q -> {
-                q.pending.clear();
-                q.more.signalAll();
-            });
+            stopHandingOut();
             long left = limit.toNanos();
             while (drainers > 0 && left > 0) {
                 left = idle.awaitNanos(left);
@@ -256,16 +252,21 @@ final class HopQueues {
         }
     }
 
+    /** Leaves queued jobs unsent (their offsets stay uncommitted) and wakes idle drainers to leave. Holds the lock. */
+    private void stopHandingOut() {
+        stopping = true;
+        queues.values().forEach(q -> {
+            q.pending.clear();
+            q.more.signalAll();
+        });
+    }
+
     /** Stops handing out work and drops every connection; queued jobs are abandoned (their offsets stay uncommitted). */
     void close() {
         closed = true;
         lock.lock();
         try {
-            stopping = true;
-            queues.values().forEach(q -> {
-                q.pending.clear();
-                q.more.signalAll();
-            });
+            stopHandingOut();
         } finally {
             lock.unlock();
         }

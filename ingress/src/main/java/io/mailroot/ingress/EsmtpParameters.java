@@ -2,8 +2,10 @@ package io.mailroot.ingress;
 
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.Recipient;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import org.subethamail.smtp.RejectException;
@@ -41,14 +43,9 @@ final class EsmtpParameters {
         long size = -1;
         String envId = null;
         Envelope.Ret ret = null;
-        Set<String> seen = new HashSet<>();
-        for (String p : split(parameters)) {
-            int eq = p.indexOf('=');
-            String key = (eq < 0 ? p : p.substring(0, eq)).toUpperCase(Locale.ROOT);
-            String value = eq < 0 ? null : p.substring(eq + 1);
-            if (!seen.add(key)) {
-                throw bad("Duplicate parameter " + key);
-            }
+        for (Parameter parameter : parse(parameters)) {
+            String key = parameter.key();
+            String value = parameter.value();
             switch (key) {
                 case "SIZE" -> {
                     if (value == null || !value.matches("[0-9]{1,18}")) {
@@ -91,14 +88,9 @@ final class EsmtpParameters {
     static Rcpt rcpt(String parameters) throws RejectException {
         Set<Recipient.Notify> notify = EnumSet.noneOf(Recipient.Notify.class);
         String orcpt = null;
-        Set<String> seen = new HashSet<>();
-        for (String p : split(parameters)) {
-            int eq = p.indexOf('=');
-            String key = (eq < 0 ? p : p.substring(0, eq)).toUpperCase(Locale.ROOT);
-            String value = eq < 0 ? null : p.substring(eq + 1);
-            if (!seen.add(key)) {
-                throw bad("Duplicate parameter " + key);
-            }
+        for (Parameter parameter : parse(parameters)) {
+            String key = parameter.key();
+            String value = parameter.value();
             switch (key) {
                 case "NOTIFY" -> notify = notify(value);
                 case "ORCPT" -> {
@@ -160,6 +152,25 @@ final class EsmtpParameters {
             }
         }
         return b.toString();
+    }
+
+    /** One {@code KEY[=value]}; the key upper-cased, the value null when absent. */
+    private record Parameter(String key, String value) {
+    }
+
+    /** The parameters in order; a key given twice is refused, as RFC 5321 section 4.1.2 allows only one of each. */
+    private static List<Parameter> parse(String parameters) throws RejectException {
+        List<Parameter> list = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        for (String p : split(parameters)) {
+            int eq = p.indexOf('=');
+            String key = (eq < 0 ? p : p.substring(0, eq)).toUpperCase(Locale.ROOT);
+            if (!seen.add(key)) {
+                throw bad("Duplicate parameter " + key);
+            }
+            list.add(new Parameter(key, eq < 0 ? null : p.substring(eq + 1)));
+        }
+        return list;
     }
 
     private static String[] split(String parameters) {

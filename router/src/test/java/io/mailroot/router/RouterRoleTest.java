@@ -134,7 +134,7 @@ class RouterRoleTest {
     void routeDomainsSmartHostMasqueradeAndBadAddresses() throws Exception {
         MailrootConfig config = setUp("rules", "  masqueradeDomain: masq.test\n  smartHost: smart.test:2525\n"
                 + "  routeDomains: {route.test: \"relay.route.test:2526\"}\n");
-        MailRecord mail = mail("RULES1", "alice@inside.test", "a@route.test", "b@far.test", "bob@local.test", "nodomain");
+        MailRecord mail = mail("RULES1", "alice@local.test", "a@route.test", "b@far.test", "bob@local.test", "nodomain");
         try (RouterRole router = new RouterRole(config, clients, topics, "rules");
              TopicReader local = new TopicReader(bootstrap, topics.local());
              TopicReader outbound = new TopicReader(bootstrap, topics.outbound());
@@ -152,7 +152,7 @@ class RouterRoleTest {
             assertEquals(List.of("b@far.test"), addresses(byKey.get("[smart.test:2525]")));
 
             Envelope localEnvelope = envelope(local.atLeast(1, WAIT).get(0));
-            assertEquals("alice@inside.test", localEnvelope.sender(), "masquerading is for outbound mail only");
+            assertEquals("alice@local.test", localEnvelope.sender(), "masquerading is for outbound mail only");
 
             ConsumerRecord<String, byte[]> report = dsn.atLeast(1, WAIT).get(0);
             assertEquals("RULES1", report.key());
@@ -244,7 +244,7 @@ class RouterRoleTest {
         };
         List<RoutingRule> rules = new ArrayList<>(List.of(buggy));
         rules.addAll(RoutingRules.from(config).rules());
-        MessageRouter withBug = new MessageRouter(new RoutingRules(rules), topics, null);
+        MessageRouter withBug = new MessageRouter(new RoutingRules(rules), topics, null, d -> false);
         MailRecord doomed = mail("DOOMED", "alice@sender.test", "x@local.test", "boom@remote.test");
         MailRecord fine = mail("FINE", "alice@sender.test", "y@local.test");
         try (RouterRole router = new RouterRole(config, clients, topics, "rulebug", withBug);

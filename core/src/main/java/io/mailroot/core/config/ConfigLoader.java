@@ -177,7 +177,8 @@ public final class ConfigLoader {
         Duration timeout = d.duration("outboundTimeout", "Outbound connections: Time-out", Duration.ofMinutes(10), SECOND, Duration.ofDays(1));
         int port = d.integer("outboundPort", "Outbound connections: TCP port", 25, 1, 65535, false);
         int hops = d.integer("maxHopCount", "Advanced Delivery: Maximum hop count", 15, 10, 256, false);
-        String masquerade = d.string("masqueradeDomain", "Advanced Delivery: Masquerade domain", null, "a domain name, or null");
+        String masquerade = d.string("masqueradeDomain", "Advanced Delivery: Masquerade domain", null,
+                "a domain name, or null; replaces the domain of senders in localDomains, others keep theirs");
         d.check("masqueradeDomain", masquerade, x -> DOMAIN.matcher(x).matches(), "a domain name, or null");
         String smartHost = d.string("smartHost", "Advanced Delivery: Smart host", null, "host[:port] or [address][:port], or null");
         d.check("smartHost", smartHost, x -> HOST_PORT.matcher(x).matches(), "host[:port] or [address][:port], or null");

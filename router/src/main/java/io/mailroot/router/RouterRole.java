@@ -1,6 +1,7 @@
 package io.mailroot.router;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.config.NodeId;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
@@ -12,14 +13,13 @@ import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -64,13 +64,15 @@ public final class RouterRole implements Role {
     private volatile KafkaConsumer<String, byte[]> consumer;
     /** Runs on the router thread before each poll; tests make it throw to stand for an error the loop does not expect. */
     volatile Runnable beforePoll = () -> { };
+    /** Transactional producers this router has started; more than one means one failed or was fenced (tests). */
+    final AtomicInteger producersStarted = new AtomicInteger();
 
     public RouterRole(MailrootConfig config, KafkaClients clients, Topics topics) {
-        this(config, clients, topics, defaultInstance(config));
+        this(config, clients, topics, NodeId.of(config));
     }
 
     /**
-     * @param instance names this router among its peers; it must be unique in the cluster and the same across
+     * @param instance names this router among its peers (the {@link NodeId}); it must be unique in the cluster and the same across
      *     restarts, so a restarted router's first transaction aborts whatever its crashed predecessor left open
      *     (rather than downstream readers waiting for the transaction time-out)
      */
@@ -250,6 +252,7 @@ public final class RouterRole implements Role {
         try {
             p = clients.transactionalProducer(transactionalId);
             p.initTransactions();
+            producersStarted.incrementAndGet();
             return p;
         } catch (KafkaException e) {
             LOG.warn("router cannot start its transactional producer {}: {}", transactionalId, e.toString());
@@ -285,14 +288,6 @@ public final class RouterRole implements Role {
             if (assigned.contains(tp)) {
                 c.seek(tp, batch.records(tp).get(0).offset());
             }
-        }
-    }
-
-    private static String defaultInstance(MailrootConfig config) {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return config.fqdn();
         }
     }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.config.NodeId;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
@@ -21,6 +22,7 @@ import io.mailroot.testkit.SharedKafka;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -231,6 +233,46 @@ class RouterRoleTest {
             assertEquals(n + 4, ids.size(), "no message routed twice: " + ids);
             assertEquals(n + 4, new HashSet<>(ids).size());
         }
+    }
+
+    @Test
+    void twoRoutersOnOneHostWithTheirOwnNodeIdsNeverFenceEachOther() throws Exception {
+        setUp("twonodes", "");
+        String yaml = "fqdn: relay.test\nlocalDomains: [local.test]\ndelivery:\n  retryIntervals: [1s]\ndataDir: ";
+        MailrootConfig first = ConfigLoader.parse(yaml + "node-a\n", dir);
+        MailrootConfig second = ConfigLoader.parse(yaml + "node-b\n", dir);
+        try (TopicReader local = new TopicReader(bootstrap, topics.local());
+             RouterRole a = new RouterRole(first, clients, topics);
+             RouterRole b = new RouterRole(second, clients, topics)) {
+            assertTrue(!a.transactionalId().equals(b.transactionalId()), a.transactionalId());
+            a.start();
+            publish(List.of(onPartition(0, mail("A0", "s@s.test", "x@local.test")),
+                    onPartition(1, mail("A1", "s@s.test", "x@local.test")),
+                    onPartition(2, mail("A2", "s@s.test", "x@local.test"))));
+            local.atLeast(3, WAIT);
+            b.start();
+            Await.until("the second router's producer", WAIT, () -> b.producersStarted.get() == 1);
+
+            int n = 30;
+            List<ProducerRecord<String, byte[]>> after = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                after.add(onPartition(i % 3, mail("B" + i, "s@sender.test", "u" + i + "@local.test")));
+            }
+            publish(after);
+            List<String> ids = ids(local.atLeast(n + 3, WAIT));
+            assertEquals(n + 3, new HashSet<>(ids).size(), "every message routed: " + ids);
+            assertEquals(1, a.producersStarted.get(), "the first router was fenced");
+            assertEquals(1, b.producersStarted.get(), "the second router was fenced");
+        }
+        // The generated node id is kept in dataDir: the same router after a restart, a private file.
+        Path idFile = dir.resolve("node-a").resolve(NodeId.FILE);
+        assertEquals(NodeId.of(first), NodeId.of(ConfigLoader.parse(yaml + "node-a\n", dir)));
+        assertEquals(new RouterRole(first, clients, topics).transactionalId(),
+                new RouterRole(ConfigLoader.parse(yaml + "node-a\n", dir), clients, topics).transactionalId());
+        assertTrue(new RouterRole(first, clients, topics).transactionalId().endsWith(Files.readString(idFile).trim()));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(idFile)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(idFile.getParent())));
+        assertEquals("router-x", NodeId.of(ConfigLoader.parse(yaml + "node-c\nnodeId: router-x\n", dir)));
     }
 
     @Test

@@ -6,10 +6,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The whole of mailroot.yml, validated. Keys and defaults follow DESIGN.md and IIS 6; see the README table. */
+/**
+ * The whole of mailroot.yml, validated. Keys and defaults follow DESIGN.md and IIS 6; see the README table.
+ *
+ * @param nodeId this node's configured name, or null for the one kept in dataDir (see {@link NodeId})
+ */
 public record MailrootConfig(
         String fqdn,
         Path dataDir,
+        String nodeId,
         Path mailroot,
         List<String> localDomains,
         KafkaSettings kafka,

@@ -81,7 +81,7 @@ public final class ConfigLoader {
                 k.string("bootstrap", "(none)", "embedded", "embedded, or host:port[,host:port...]"),
                 k.string("topicPrefix", "(none)", "mailroot.", "a topic name prefix"),
                 k.integer("partitions", "(none)", 6, 1, 10000, false),
-                k.integer("replicationFactor", "(none)", 1, 1, 32, false),
+                k.integer("replicationFactor", "(none)", null, 1, 32, false),
                 k.integer("embeddedPort", "(none)", 9092, 1, 65534, false));
 
         ConfigNode dn = n.child("dns");

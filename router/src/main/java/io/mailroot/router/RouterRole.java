@@ -3,6 +3,7 @@ package io.mailroot.router;
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.config.NodeId;
 import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
@@ -18,7 +19,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -138,7 +138,7 @@ public final class RouterRole implements Role {
                 } catch (RuntimeException e) {
                     LOG.warn("router transaction failed; the batch of {} will be routed again: {}", batch.count(), e.toString());
                     producer = abort(producer);
-                    rewind(c, batch);
+                    BatchRewind.toStart(c, batch);
                     worker.pause(BACKOFF);
                 }
             }
@@ -275,19 +275,6 @@ public final class RouterRole implements Role {
             LOG.warn("router producer {} cannot abort ({}); replacing it", transactionalId, e.toString());
             producer.close(Duration.ZERO);
             return null;
-        }
-    }
-
-    /**
-     * Puts the consumer back where the failed batch began. Every earlier batch committed, so that is the committed
-     * offset; partitions lost in a rebalance meanwhile are left to their new owner.
-     */
-    private static void rewind(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> batch) {
-        Set<TopicPartition> assigned = c.assignment();
-        for (TopicPartition tp : batch.partitions()) {
-            if (assigned.contains(tp)) {
-                c.seek(tp, batch.records(tp).get(0).offset());
-            }
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
@@ -156,7 +157,7 @@ public final class RetryRole implements Role {
                     Set<TopicPartition> touched = new HashSet<>(commits.keySet());
                     touched.add(tp);
                     waitFor(sent);
-                    rewind(records, touched);
+                    BatchRewind.toStart(consumer, records, touched);
                     worker.pause(KAFKA_BACKOFF);
                     return;
                 }
@@ -173,7 +174,7 @@ public final class RetryRole implements Role {
         } catch (ExecutionException e) {
             // Nothing of this batch is committed; rewinding makes the next poll send it all again.
             LOG.warn("could not put retries back on {}: {}", topics.outbound(), e.getCause().toString());
-            rewind(records, commits.keySet());
+            BatchRewind.toStart(consumer, records, commits.keySet());
             return;
         } catch (InterruptedException e) {
             worker.interrupted();
@@ -188,7 +189,7 @@ public final class RetryRole implements Role {
         } catch (KafkaException e) {
             // Commit failed (rebalance, time-out): read the batch again; whatever is still ours goes out once more.
             LOG.warn("could not commit released retries: {}; reading them again", e.toString());
-            rewind(records, commits.keySet());
+            BatchRewind.toStart(consumer, records, commits.keySet());
             worker.pause(KAFKA_BACKOFF);
         }
     }
@@ -202,16 +203,6 @@ public final class RetryRole implements Role {
             hook.accept(out);
         }
         return producer.send(out);
-    }
-
-    /** Seeks each partition of the batch that is still ours back to the batch's first record. */
-    private void rewind(ConsumerRecords<String, byte[]> records, Collection<TopicPartition> which) {
-        Set<TopicPartition> assigned = consumer.assignment();
-        for (TopicPartition tp : which) {
-            if (assigned.contains(tp)) {
-                consumer.seek(tp, records.records(tp).get(0).offset());
-            }
-        }
     }
 
     /** Lets what was already sent finish (its outcome does not matter: the batch is read again) before rewinding. */

@@ -48,7 +48,7 @@ public final class MailrootNode implements AutoCloseable {
             bootstrap = config.kafka().bootstrap();
         }
         Topics topics = new Topics(config.kafka().topicPrefix(), config.delivery().retryIntervals().size());
-        TopicCreator.ensure(bootstrap, topics, config.kafka().partitions(), (short) config.kafka().replicationFactor());
+        TopicCreator.ensure(bootstrap, topics, config.kafka().partitions(), (short) config.kafka().replication());
         KafkaClients clients = new KafkaClients(bootstrap, config.kafka().topicPrefix());
         try {
             for (RoleName name : roleNames) {

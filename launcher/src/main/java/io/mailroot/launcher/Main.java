@@ -4,6 +4,7 @@ import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.ConfigTable;
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.role.FatalErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -92,6 +93,8 @@ public final class Main {
 
     private static int serve(MailrootConfig config, List<RoleName> roles) {
         long t0 = System.nanoTime();
+        // An Error on any thread (a role's, SMTP's, Kafka's) stops the process for its supervisor to restart.
+        Thread.setDefaultUncaughtExceptionHandler(FatalErrors.process().uncaughtHandler());
         MailrootNode node = new MailrootNode(config, roles, null);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

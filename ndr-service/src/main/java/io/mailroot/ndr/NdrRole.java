@@ -1,6 +1,7 @@
 package io.mailroot.ndr;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -115,7 +116,7 @@ public final class NdrRole implements Role {
                 retriedBatches.incrementAndGet();
                 LOG.warn("could not finish {} of {} dsn records; trying again from {}: {}",
                         progress.unfinished(batch), batch.count(), progress.stoppedAt(), progress.firstError().toString());
-                rewind(c, progress.stoppedAt());
+                BatchRewind.to(c, progress.stoppedAt());
                 if (progress.renewProducer()) {
                     renewProducer();
                 }
@@ -258,17 +259,6 @@ public final class NdrRole implements Role {
             // Usually a rebalance took the partitions: their new owner repeats the records, so the sender may get a
             // report twice (with the same id), never none.
             LOG.warn("could not commit dsn offsets {}: {}", offsets, e.toString());
-        }
-    }
-
-    /** Puts each partition that stopped back to its first unfinished record, so the next poll starts there. */
-    private static void rewind(KafkaConsumer<String, byte[]> c, Map<TopicPartition, Long> stoppedAt) {
-        for (Map.Entry<TopicPartition, Long> e : stoppedAt.entrySet()) {
-            try {
-                c.seek(e.getKey(), e.getValue());
-            } catch (IllegalStateException notOurs) {
-                // no longer ours after a rebalance; the new owner starts from the committed offset anyway
-            }
         }
     }
 

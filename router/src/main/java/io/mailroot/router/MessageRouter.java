@@ -10,6 +10,7 @@ import io.mailroot.core.message.Recipient;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -21,15 +22,18 @@ public final class MessageRouter {
     private final RoutingRules rules;
     private final Topics topics;
     private final String masqueradeDomain;
+    private final Predicate<String> localDomain;
 
-    public MessageRouter(RoutingRules rules, Topics topics, String masqueradeDomain) {
+    /** @param localDomain whether a domain is one of ours: only senders in those are masqueraded */
+    public MessageRouter(RoutingRules rules, Topics topics, String masqueradeDomain, Predicate<String> localDomain) {
         this.rules = rules;
         this.topics = topics;
         this.masqueradeDomain = masqueradeDomain;
+        this.localDomain = localDomain;
     }
 
     public static MessageRouter from(MailrootConfig config, Topics topics) {
-        return new MessageRouter(RoutingRules.from(config), topics, config.delivery().masqueradeDomain());
+        return new MessageRouter(RoutingRules.from(config), topics, config.delivery().masqueradeDomain(), config::isLocal);
     }
 
     public List<ProducerRecord<String, byte[]>> route(MailRecord mail) {
@@ -53,12 +57,16 @@ public final class MessageRouter {
         return out;
     }
 
-    /** IIS masquerade domain: the MAIL FROM domain is replaced; the null sender stays null so reports never loop. */
+    /**
+     * IIS masquerade domain: a sender in one of our local domains gets the masquerade domain instead. Any other
+     * sender (mail relayed for another domain) keeps its address, or its delay and failure reports could not reach
+     * it; the null sender stays null so reports never loop.
+     */
     String masquerade(String sender) {
-        if (masqueradeDomain == null || sender.isEmpty()) {
+        int at = sender.lastIndexOf('@');
+        if (masqueradeDomain == null || at < 0 || !localDomain.test(sender.substring(at + 1))) {
             return sender;
         }
-        int at = sender.lastIndexOf('@');
-        return (at < 0 ? sender : sender.substring(0, at)) + "@" + masqueradeDomain;
+        return sender.substring(0, at) + "@" + masqueradeDomain;
     }
 }

@@ -1,7 +1,9 @@
 package io.mailroot.router;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.config.NodeId;
 import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
@@ -12,14 +14,12 @@ import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
@@ -64,13 +64,15 @@ public final class RouterRole implements Role {
     private volatile KafkaConsumer<String, byte[]> consumer;
     /** Runs on the router thread before each poll; tests make it throw to stand for an error the loop does not expect. */
     volatile Runnable beforePoll = () -> { };
+    /** Transactional producers this router has started; more than one means one failed or was fenced (tests). */
+    final AtomicInteger producersStarted = new AtomicInteger();
 
     public RouterRole(MailrootConfig config, KafkaClients clients, Topics topics) {
-        this(config, clients, topics, defaultInstance(config));
+        this(config, clients, topics, NodeId.of(config));
     }
 
     /**
-     * @param instance names this router among its peers; it must be unique in the cluster and the same across
+     * @param instance names this router among its peers (the {@link NodeId}); it must be unique in the cluster and the same across
      *     restarts, so a restarted router's first transaction aborts whatever its crashed predecessor left open
      *     (rather than downstream readers waiting for the transaction time-out)
      */
@@ -136,7 +138,7 @@ public final class RouterRole implements Role {
                 } catch (RuntimeException e) {
                     LOG.warn("router transaction failed; the batch of {} will be routed again: {}", batch.count(), e.toString());
                     producer = abort(producer);
-                    rewind(c, batch);
+                    BatchRewind.toStart(c, batch);
                     worker.pause(BACKOFF);
                 }
             }
@@ -250,6 +252,7 @@ public final class RouterRole implements Role {
         try {
             p = clients.transactionalProducer(transactionalId);
             p.initTransactions();
+            producersStarted.incrementAndGet();
             return p;
         } catch (KafkaException e) {
             LOG.warn("router cannot start its transactional producer {}: {}", transactionalId, e.toString());
@@ -272,27 +275,6 @@ public final class RouterRole implements Role {
             LOG.warn("router producer {} cannot abort ({}); replacing it", transactionalId, e.toString());
             producer.close(Duration.ZERO);
             return null;
-        }
-    }
-
-    /**
-     * Puts the consumer back where the failed batch began. Every earlier batch committed, so that is the committed
-     * offset; partitions lost in a rebalance meanwhile are left to their new owner.
-     */
-    private static void rewind(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> batch) {
-        Set<TopicPartition> assigned = c.assignment();
-        for (TopicPartition tp : batch.partitions()) {
-            if (assigned.contains(tp)) {
-                c.seek(tp, batch.records(tp).get(0).offset());
-            }
-        }
-    }
-
-    private static String defaultInstance(MailrootConfig config) {
-        try {
-            return InetAddress.getLocalHost().getHostName();
-        } catch (UnknownHostException e) {
-            return config.fqdn();
         }
     }
 }

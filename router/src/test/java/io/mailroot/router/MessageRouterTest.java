@@ -44,7 +44,7 @@ class MessageRouterTest {
     @Test
     void oneLocalRecordOneOutboundRecordPerNextHopAndADsnForBadAddresses() {
         List<ProducerRecord<String, byte[]>> out = router("  masqueradeDomain: masq.test\n")
-                .route(mail("alice@inside.test", "x@second.test", "a@remote.test", "y@local.test", "b@other.test", "bad"));
+                .route(mail("alice@second.test", "x@second.test", "a@remote.test", "y@local.test", "b@other.test", "bad"));
 
         assertEquals(List.of(TOPICS.local(), TOPICS.outbound(), TOPICS.outbound(), TOPICS.dsn()),
                 out.stream().map(ProducerRecord::topic).toList());
@@ -53,7 +53,7 @@ class MessageRouterTest {
 
         Envelope local = envelope(out.get(0));
         assertEquals(List.of("x@second.test", "y@local.test"), local.recipients().stream().map(Recipient::address).toList());
-        assertEquals("alice@inside.test", local.sender(), "local mail keeps the real sender");
+        assertEquals("alice@second.test", local.sender(), "local mail keeps the real sender");
         assertNull(local.nextHop());
 
         Envelope remote = envelope(out.get(1));
@@ -71,7 +71,18 @@ class MessageRouterTest {
         MessageRouter router = router("  masqueradeDomain: masq.test\n");
 
         assertEquals("", envelope(router.route(mail("", "a@remote.test")).get(0)).sender());
-        assertEquals("bob@masq.test", router.masquerade("bob@sub.inside.test"));
+        assertEquals("bob@masq.test", router.masquerade("bob@Local.test"));
+    }
+
+    @Test
+    void masqueradeOnlyReplacesLocalDomainsSoOtherSendersStillGetTheirReports() {
+        MessageRouter router = router("  masqueradeDomain: masq.test\n");
+
+        Envelope relayed = envelope(router.route(mail("carol@customer.test", "a@remote.test")).get(0));
+        assertEquals("carol@customer.test", relayed.sender(), "a sender outside localDomains keeps its address");
+        assertEquals("bob@sub.local.test", router.masquerade("bob@sub.local.test"), "only the listed domains");
+        Envelope ours = envelope(router.route(mail("alice@local.test", "a@remote.test")).get(0));
+        assertEquals("alice@masq.test", ours.sender());
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.config.NodeId;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
@@ -21,6 +22,7 @@ import io.mailroot.testkit.SharedKafka;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -134,7 +136,7 @@ class RouterRoleTest {
     void routeDomainsSmartHostMasqueradeAndBadAddresses() throws Exception {
         MailrootConfig config = setUp("rules", "  masqueradeDomain: masq.test\n  smartHost: smart.test:2525\n"
                 + "  routeDomains: {route.test: \"relay.route.test:2526\"}\n");
-        MailRecord mail = mail("RULES1", "alice@inside.test", "a@route.test", "b@far.test", "bob@local.test", "nodomain");
+        MailRecord mail = mail("RULES1", "alice@local.test", "a@route.test", "b@far.test", "bob@local.test", "nodomain");
         try (RouterRole router = new RouterRole(config, clients, topics, "rules");
              TopicReader local = new TopicReader(bootstrap, topics.local());
              TopicReader outbound = new TopicReader(bootstrap, topics.outbound());
@@ -152,7 +154,7 @@ class RouterRoleTest {
             assertEquals(List.of("b@far.test"), addresses(byKey.get("[smart.test:2525]")));
 
             Envelope localEnvelope = envelope(local.atLeast(1, WAIT).get(0));
-            assertEquals("alice@inside.test", localEnvelope.sender(), "masquerading is for outbound mail only");
+            assertEquals("alice@local.test", localEnvelope.sender(), "masquerading is for outbound mail only");
 
             ConsumerRecord<String, byte[]> report = dsn.atLeast(1, WAIT).get(0);
             assertEquals("RULES1", report.key());
@@ -234,6 +236,46 @@ class RouterRoleTest {
     }
 
     @Test
+    void twoRoutersOnOneHostWithTheirOwnNodeIdsNeverFenceEachOther() throws Exception {
+        setUp("twonodes", "");
+        String yaml = "fqdn: relay.test\nlocalDomains: [local.test]\ndelivery:\n  retryIntervals: [1s]\ndataDir: ";
+        MailrootConfig first = ConfigLoader.parse(yaml + "node-a\n", dir);
+        MailrootConfig second = ConfigLoader.parse(yaml + "node-b\n", dir);
+        try (TopicReader local = new TopicReader(bootstrap, topics.local());
+             RouterRole a = new RouterRole(first, clients, topics);
+             RouterRole b = new RouterRole(second, clients, topics)) {
+            assertTrue(!a.transactionalId().equals(b.transactionalId()), a.transactionalId());
+            a.start();
+            publish(List.of(onPartition(0, mail("A0", "s@s.test", "x@local.test")),
+                    onPartition(1, mail("A1", "s@s.test", "x@local.test")),
+                    onPartition(2, mail("A2", "s@s.test", "x@local.test"))));
+            local.atLeast(3, WAIT);
+            b.start();
+            Await.until("the second router's producer", WAIT, () -> b.producersStarted.get() == 1);
+
+            int n = 30;
+            List<ProducerRecord<String, byte[]>> after = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                after.add(onPartition(i % 3, mail("B" + i, "s@sender.test", "u" + i + "@local.test")));
+            }
+            publish(after);
+            List<String> ids = ids(local.atLeast(n + 3, WAIT));
+            assertEquals(n + 3, new HashSet<>(ids).size(), "every message routed: " + ids);
+            assertEquals(1, a.producersStarted.get(), "the first router was fenced");
+            assertEquals(1, b.producersStarted.get(), "the second router was fenced");
+        }
+        // The generated node id is kept in dataDir: the same router after a restart, a private file.
+        Path idFile = dir.resolve("node-a").resolve(NodeId.FILE);
+        assertEquals(NodeId.of(first), NodeId.of(ConfigLoader.parse(yaml + "node-a\n", dir)));
+        assertEquals(new RouterRole(first, clients, topics).transactionalId(),
+                new RouterRole(ConfigLoader.parse(yaml + "node-a\n", dir), clients, topics).transactionalId());
+        assertTrue(new RouterRole(first, clients, topics).transactionalId().endsWith(Files.readString(idFile).trim()));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(idFile)));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(idFile.getParent())));
+        assertEquals("router-x", NodeId.of(ConfigLoader.parse(yaml + "node-c\nnodeId: router-x\n", dir)));
+    }
+
+    @Test
     void aMessageTheRulesFailOnIsReportedAsFailedToItsSenderNotLost() throws Exception {
         MailrootConfig config = setUp("rulebug", "");
         RoutingRule buggy = (message, pending) -> {
@@ -244,7 +286,7 @@ class RouterRoleTest {
         };
         List<RoutingRule> rules = new ArrayList<>(List.of(buggy));
         rules.addAll(RoutingRules.from(config).rules());
-        MessageRouter withBug = new MessageRouter(new RoutingRules(rules), topics, null);
+        MessageRouter withBug = new MessageRouter(new RoutingRules(rules), topics, null, d -> false);
         MailRecord doomed = mail("DOOMED", "alice@sender.test", "x@local.test", "boom@remote.test");
         MailRecord fine = mail("FINE", "alice@sender.test", "y@local.test");
         try (RouterRole router = new RouterRole(config, clients, topics, "rulebug", withBug);

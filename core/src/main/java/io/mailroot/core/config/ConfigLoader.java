@@ -21,6 +21,7 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[^]]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?");
     private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
+    private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Duration SECOND = Duration.ofSeconds(1);
 
     public static final String DEFAULT_VIRTUAL_SERVER = "Default SMTP Virtual Server";
@@ -63,6 +64,9 @@ public final class ConfigLoader {
         String fqdn = n.string("fqdn", "Advanced Delivery: Fully-qualified domain name", defaultHostName(), "a domain name");
         n.check("fqdn", fqdn, f -> DOMAIN.matcher(f).matches(), "a domain name");
         Path dataDir = base.resolve(n.string("dataDir", "(none: the queue folder)", "./data", "a folder path")).normalize();
+        String nodeId = n.string("nodeId", "(none)", null,
+                "letters, digits, '.', '_', '-' (at most 64), unique per node; null: generated once, kept in dataDir/node-id");
+        n.check("nodeId", nodeId, x -> NODE_ID.matcher(x).matches(), "letters, digits, '.', '_', '-' (at most 64)");
         // Not "./mailroot" by default: in the project folder that is the mailroot command itself.
         String mailrootDir = n.string("mailroot", "Mailroot folder (Pickup, Drop, Badmail)", "<dataDir>/mailroot", "a folder path");
         Path mailroot = (mailrootDir.equals("<dataDir>/mailroot") ? dataDir.resolve("mailroot") : base.resolve(mailrootDir)).normalize();
@@ -77,7 +81,7 @@ public final class ConfigLoader {
                 k.string("bootstrap", "(none)", "embedded", "embedded, or host:port[,host:port...]"),
                 k.string("topicPrefix", "(none)", "mailroot.", "a topic name prefix"),
                 k.integer("partitions", "(none)", 6, 1, 10000, false),
-                k.integer("replicationFactor", "(none)", 1, 1, 32, false),
+                k.integer("replicationFactor", "(none)", null, 1, 32, false),
                 k.integer("embeddedPort", "(none)", 9092, 1, 65534, false));
 
         ConfigNode dn = n.child("dns");
@@ -107,7 +111,7 @@ public final class ConfigLoader {
                 pk.duration("pollInterval", "(none)", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)));
         MailrootConfig.Http http = http(n.child("http"));
         n.rejectUnknown();
-        return new MailrootConfig(fqdn, dataDir, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
+        return new MailrootConfig(fqdn, dataDir, nodeId, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
                 usersFile, pickup, http);
     }
 
@@ -177,7 +181,8 @@ public final class ConfigLoader {
         Duration timeout = d.duration("outboundTimeout", "Outbound connections: Time-out", Duration.ofMinutes(10), SECOND, Duration.ofDays(1));
         int port = d.integer("outboundPort", "Outbound connections: TCP port", 25, 1, 65535, false);
         int hops = d.integer("maxHopCount", "Advanced Delivery: Maximum hop count", 15, 10, 256, false);
-        String masquerade = d.string("masqueradeDomain", "Advanced Delivery: Masquerade domain", null, "a domain name, or null");
+        String masquerade = d.string("masqueradeDomain", "Advanced Delivery: Masquerade domain", null,
+                "a domain name, or null; replaces the domain of senders in localDomains, others keep theirs");
         d.check("masqueradeDomain", masquerade, x -> DOMAIN.matcher(x).matches(), "a domain name, or null");
         String smartHost = d.string("smartHost", "Advanced Delivery: Smart host", null, "host[:port] or [address][:port], or null");
         d.check("smartHost", smartHost, x -> HOST_PORT.matcher(x).matches(), "host[:port] or [address][:port], or null");

@@ -6,10 +6,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** The whole of mailroot.yml, validated. Keys and defaults follow DESIGN.md and IIS 6; see the README table. */
+/**
+ * The whole of mailroot.yml, validated. Keys and defaults follow DESIGN.md and IIS 6; see the README table.
+ *
+ * @param nodeId this node's configured name, or null for the one kept in dataDir (see {@link NodeId})
+ */
 public record MailrootConfig(
         String fqdn,
         Path dataDir,
+        String nodeId,
         Path mailroot,
         List<String> localDomains,
         KafkaSettings kafka,
@@ -39,12 +44,25 @@ public record MailrootConfig(
 
     /**
      * @param bootstrap {@code embedded} for the in-process broker, else a Kafka bootstrap list
+     * @param replicationFactor as configured, or null for the default (see {@link #replication()})
      * @param embeddedPort the embedded broker's client port; its controller listens on the next one
      */
-    public record KafkaSettings(String bootstrap, String topicPrefix, int partitions, int replicationFactor,
+    public record KafkaSettings(String bootstrap, String topicPrefix, int partitions, Integer replicationFactor,
                                 int embeddedPort) {
+
+        /** Replicas of each topic Mailroot creates on an external cluster unless configured otherwise. */
+        public static final int EXTERNAL_REPLICATION = 3;
+
         public boolean embedded() {
             return "embedded".equals(bootstrap);
+        }
+
+        /**
+         * The replication factor for new topics: as configured, else 1 on the embedded broker (it is one node) and
+         * 3 on an external cluster, where a single copy of acknowledged mail would be lost with one disk.
+         */
+        public int replication() {
+            return replicationFactor != null ? replicationFactor : embedded() ? 1 : EXTERNAL_REPLICATION;
         }
     }
 

@@ -20,6 +20,9 @@ import org.slf4j.Logger;
  * <p>{@link #close(Duration)} signals closing (ending any {@link #pause(Duration)} at once), runs the role's wake-up
  * (which wakes its consumer out of {@code poll}, so the session ends with a {@link WakeupException} that is not an
  * error), then waits a bounded time for the thread.
+ *
+ * <p>An {@link Error} out of a session is not restarted in place: it {@linkplain FatalErrors halts the process}, so
+ * the supervisor restarts the whole node rather than the node going on without this role.
  */
 public final class RestartingWorker {
 
@@ -38,6 +41,7 @@ public final class RestartingWorker {
     private final Logger log;
     private final Duration firstDelay;
     private final Duration lastDelay;
+    private final FatalErrors fatal;
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile boolean progressed;
     private Thread thread;
@@ -48,18 +52,19 @@ public final class RestartingWorker {
      * @param log the role's logger, so restarts are logged under the role
      */
     public RestartingWorker(String name, Session session, Runnable wakeup, Logger log) {
-        this(name, session, wakeup, log, FIRST_DELAY, LAST_DELAY);
+        this(name, session, wakeup, log, FIRST_DELAY, LAST_DELAY, FatalErrors.process());
     }
 
-    /** With other back-off bounds (tests use milliseconds). */
+    /** With other back-off bounds (tests use milliseconds) and what an Error does. */
     RestartingWorker(String name, Session session, Runnable wakeup, Logger log, Duration firstDelay,
-                     Duration lastDelay) {
+                     Duration lastDelay, FatalErrors fatal) {
         this.name = name;
         this.session = session;
         this.wakeup = wakeup;
         this.log = log;
         this.firstDelay = firstDelay;
         this.lastDelay = lastDelay;
+        this.fatal = fatal;
     }
 
     /** The usual wake-up: wakes {@code consumer} out of {@code poll}, when the role has one at the moment. */
@@ -150,6 +155,9 @@ public final class RestartingWorker {
                 break;
             } catch (RuntimeException e) {
                 failure = e;
+            } catch (Error e) {
+                fatal.halt(name, e);
+                break;
             }
             if (progressed) {
                 // The last failure is behind us: a new one starts the back-off over.

@@ -43,6 +43,18 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void replicationIsOneOnTheEmbeddedBrokerAndThreeOnAnExternalClusterUnlessSet() {
+        assertEquals(1, ConfigLoader.parse("", BASE).kafka().replication());
+        assertEquals(3, ConfigLoader.parse("kafka: {bootstrap: \"k1:9092,k2:9092\"}", BASE).kafka().replication());
+        assertEquals(2, ConfigLoader.parse("kafka: {bootstrap: \"k1:9092\", replicationFactor: 2}", BASE)
+                .kafka().replication());
+        assertEquals(1, io.mailroot.core.kafka.TopicCreator.minInSync(1));
+        assertEquals(1, io.mailroot.core.kafka.TopicCreator.minInSync(2));
+        assertEquals(2, io.mailroot.core.kafka.TopicCreator.minInSync(3));
+        assertEquals(2, io.mailroot.core.kafka.TopicCreator.minInSync(5));
+    }
+
+    @Test
     void valuesFromTheFileOverrideDefaults() {
         MailrootConfig c = ConfigLoader.parse("""
                 fqdn: relay.example.com

@@ -22,6 +22,9 @@ class RestartingWorkerTest {
     private static final Duration FIRST = Duration.ofMillis(50);
     private static final Duration LAST = Duration.ofMillis(400);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
+    private static final FatalErrors NO_HALT = new FatalErrors((status, why) -> {
+        throw new AssertionError("unexpected halt: " + why);
+    });
 
     /** A session that blocks until woken, as a consumer in poll does, then throws what poll would throw. */
     private static final class BlockingSession {
@@ -44,7 +47,7 @@ class RestartingWorkerTest {
         RestartingWorker worker = new RestartingWorker("test-role", () -> {
             thread[0] = Thread.currentThread().getName();
             session.run();
-        }, session.woken::countDown, LOG, FIRST, LAST);
+        }, session.woken::countDown, LOG, FIRST, LAST, NO_HALT);
         assertTrue(worker.running());
         worker.start();
         assertTrue(session.started.await(10, TimeUnit.SECONDS));
@@ -66,7 +69,7 @@ class RestartingWorkerTest {
                 worker[0].progressed();
             }
             throw new IllegalStateException("injected failure " + starts.size());
-        }, () -> { }, LOG, FIRST, LAST);
+        }, () -> { }, LOG, FIRST, LAST, NO_HALT);
         worker[0].start();
         assertTrue(enough.await(10, TimeUnit.SECONDS));
         assertTrue(worker[0].close(CLOSE_WAIT));
@@ -91,7 +94,7 @@ class RestartingWorkerTest {
             runs.incrementAndGet();
             failed.countDown();
             throw new IllegalStateException("injected failure");
-        }, () -> { }, LOG, Duration.ofSeconds(60), Duration.ofSeconds(60));
+        }, () -> { }, LOG, Duration.ofSeconds(60), Duration.ofSeconds(60), NO_HALT);
         worker.start();
         assertTrue(failed.await(10, TimeUnit.SECONDS));
         Thread.sleep(100);
@@ -107,7 +110,7 @@ class RestartingWorkerTest {
     void closeWakesABlockedSessionWhichEndsWithoutARestart() throws Exception {
         BlockingSession session = new BlockingSession();
         RestartingWorker worker = new RestartingWorker("blocked", session::run, session.woken::countDown, LOG,
-                FIRST, LAST);
+                FIRST, LAST, NO_HALT);
         worker.start();
         assertTrue(session.started.await(10, TimeUnit.SECONDS));
 
@@ -117,7 +120,7 @@ class RestartingWorkerTest {
 
     @Test
     void pauseEndsEarlyOnCloseAndCloseWithoutStartReturns() {
-        RestartingWorker worker = new RestartingWorker("never-started", () -> { }, () -> { }, LOG, FIRST, LAST);
+        RestartingWorker worker = new RestartingWorker("never-started", () -> { }, () -> { }, LOG, FIRST, LAST, NO_HALT);
         assertTrue(worker.pause(Duration.ofMillis(1)));
         assertTrue(worker.close(CLOSE_WAIT));
         long began = System.nanoTime();
@@ -133,10 +136,71 @@ class RestartingWorkerTest {
             runs.incrementAndGet();
             ended.countDown();
             throw new InterruptedException("injected");
-        }, () -> { }, LOG, FIRST, LAST);
+        }, () -> { }, LOG, FIRST, LAST, NO_HALT);
         worker.start();
         assertTrue(ended.await(10, TimeUnit.SECONDS));
         assertTrue(worker.close(CLOSE_WAIT));
         assertEquals(1, runs.get());
+    }
+
+    @Test
+    void anErrorInASessionHaltsTheProcessInsteadOfEndingTheRoleSilently() throws Exception {
+        for (Error error : List.of(new StackOverflowError("injected"), new OutOfMemoryError("injected"))) {
+            List<String> halts = new CopyOnWriteArrayList<>();
+            CountDownLatch halted = new CountDownLatch(1);
+            AtomicInteger runs = new AtomicInteger();
+            FatalErrors recorder = new FatalErrors((status, why) -> {
+                halts.add(status + " " + why);
+                halted.countDown();
+            });
+            RestartingWorker worker = new RestartingWorker("doomed-role", () -> {
+                runs.incrementAndGet();
+                throw error;
+            }, () -> { }, LOG, FIRST, LAST, recorder);
+            worker.start();
+            assertTrue(halted.await(10, TimeUnit.SECONDS), "no halt after " + error);
+            assertTrue(worker.close(CLOSE_WAIT));
+            assertEquals(1, halts.size());
+            assertTrue(halts.get(0).startsWith(FatalErrors.EXIT_STATUS + " "), halts.get(0));
+            assertTrue(FatalErrors.EXIT_STATUS != 0);
+            assertTrue(halts.get(0).contains("doomed-role") && halts.get(0).contains(error.getClass().getName()),
+                    halts.get(0));
+            assertEquals(1, runs.get(), "an Error is not restarted in place");
+        }
+    }
+
+    @Test
+    void aRuntimeExceptionStillRestartsWithoutHalting() throws Exception {
+        CountDownLatch restarted = new CountDownLatch(2);
+        RestartingWorker worker = new RestartingWorker("restarting", () -> {
+            restarted.countDown();
+            throw new IllegalStateException("injected");
+        }, () -> { }, LOG, FIRST, LAST, NO_HALT);
+        worker.start();
+        assertTrue(restarted.await(10, TimeUnit.SECONDS));
+        assertTrue(worker.close(CLOSE_WAIT));
+    }
+
+    @Test
+    void aScheduledTaskSurvivesARuntimeExceptionAndHaltsOnAnError() {
+        List<Integer> halts = new CopyOnWriteArrayList<>();
+        FatalErrors recorder = new FatalErrors((status, why) -> halts.add(status));
+        AtomicInteger runs = new AtomicInteger();
+        Runnable task = recorder.everyRun("watchdog", () -> {
+            if (runs.incrementAndGet() == 1) {
+                throw new IllegalStateException("injected");
+            }
+            throw new StackOverflowError("injected");
+        });
+        task.run();
+        assertEquals(List.of(), halts, "a RuntimeException does not halt, nor escape to cancel the task");
+        task.run();
+        assertEquals(List.of(FatalErrors.EXIT_STATUS), halts);
+
+        Thread.UncaughtExceptionHandler handler = recorder.uncaughtHandler();
+        handler.uncaughtException(new Thread("pickup"), new IllegalStateException("injected"));
+        assertEquals(1, halts.size());
+        handler.uncaughtException(new Thread("pickup"), new OutOfMemoryError("injected"));
+        assertEquals(2, halts.size());
     }
 }

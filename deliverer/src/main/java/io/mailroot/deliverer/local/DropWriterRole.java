@@ -2,6 +2,7 @@ package io.mailroot.deliverer.local;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.AtomicFiles;
+import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -19,7 +20,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -134,7 +134,7 @@ public final class DropWriterRole implements Role {
                 } catch (IOException e) {
                     LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
                             dropDir, batch.count(), e.toString());
-                    rewind(c, batch);
+                    BatchRewind.toStart(c, batch);
                     worker.pause(BACKOFF);
                     continue;
                 }
@@ -232,7 +232,7 @@ public final class DropWriterRole implements Role {
             }
         });
         if (!send(producer, reports)) {
-            rewind(c, batch);
+            BatchRewind.toStart(c, batch);
             return true;
         }
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
@@ -310,14 +310,5 @@ public final class DropWriterRole implements Role {
             offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
         }
         return offsets;
-    }
-
-    private static void rewind(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> batch) {
-        Set<TopicPartition> assigned = c.assignment();
-        for (TopicPartition tp : batch.partitions()) {
-            if (assigned.contains(tp)) {
-                c.seek(tp, batch.records(tp).get(0).offset());
-            }
-        }
     }
 }

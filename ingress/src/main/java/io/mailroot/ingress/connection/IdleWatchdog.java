@@ -28,7 +28,7 @@ public final class IdleWatchdog implements AutoCloseable {
         AtomicInteger n = new AtomicInteger();
         ticker = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "mailroot-idle-watchdog"));
         closers = Executors.newCachedThreadPool(r -> daemon(r, "mailroot-idle-close-" + n.incrementAndGet()));
-        ticker.scheduleWithFixedDelay(this::check, tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
+        ticker.scheduleWithFixedDelay(io.mailroot.core.role.FatalErrors.process().everyRun("idle watchdog", this::check), tick.toMillis(), tick.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static Thread daemon(Runnable r, String name) {

@@ -159,6 +159,7 @@ public final class PickupRole implements Role {
         running = true;
         thread = new Thread(this::run, "mailroot-pickup");
         thread.setDaemon(true);
+        thread.setUncaughtExceptionHandler(io.mailroot.core.role.FatalErrors.process().uncaughtHandler());
         thread.start();
         LOG.info("watching {}, claiming into {}", pickupDir, processingDir);
     }

@@ -2,6 +2,7 @@ package io.mailroot.deliverer.local;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.AtomicFiles;
+import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -58,6 +59,7 @@ public final class DropWriterRole implements Role {
     private final KafkaClients clients;
     private final Topics topics;
     private final Path dropDir;
+    private final Badmail badmail;
     private final LocalFollowups followups;
     private final Clock clock = Clock.systemUTC();
     /**
@@ -75,6 +77,7 @@ public final class DropWriterRole implements Role {
         this.clients = clients;
         this.topics = topics;
         this.dropDir = config.dropDir();
+        this.badmail = new Badmail(config.badmailDir());
         this.followups = new LocalFollowups(topics, config.delivery().local(), dropDir);
         AtomicInteger n = new AtomicInteger();
         this.writers = Executors.newFixedThreadPool(WRITERS, r -> {
@@ -132,7 +135,7 @@ public final class DropWriterRole implements Role {
                 try {
                     failed = write(batch);
                 } catch (IOException e) {
-                    LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
+                    LOG.error("cannot write to the Drop folder {} or Badmail; the batch of {} will be written again: {}",
                             dropDir, batch.count(), e.toString());
                     rewind(c, batch);
                     worker.pause(BACKOFF);
@@ -152,7 +155,8 @@ public final class DropWriterRole implements Role {
 
     /**
      * Writes every file of the batch and returns when each is on disk or has failed: the failures by file name
-     * (empty when all were written). Throws only when interrupted, with the batch's outcome unknown.
+     * (empty when all were written). Throws when interrupted or when Badmail refuses a malformed record, with the
+     * batch's outcome unknown.
      */
     private Map<String, String> write(ConsumerRecords<String, byte[]> batch) throws IOException {
         // The last record for a name wins, and no two writers ever share a name (they would share its temp file).
@@ -162,7 +166,9 @@ public final class DropWriterRole implements Role {
                 MailRecord mail = EnvelopeCodec.fromRecord(record);
                 byName.put(fileName(mail, record), mail);
             } catch (EnvelopeCodec.MalformedRecordException e) {
-                LOG.error("skipping malformed record {}-{}@{}: {}", record.topic(), record.partition(),
+                // Nobody can be told about it; kept in Badmail, it is committed with the batch (or the batch rewinds).
+                badmail.keepMalformed(record, e);
+                LOG.error("malformed record {}-{}@{} kept in Badmail: {}", record.topic(), record.partition(),
                         record.offset(), e.getMessage());
             }
         }
@@ -209,7 +215,7 @@ public final class DropWriterRole implements Role {
                 parsed.put(record, mail);
                 winners.put(fileName(mail, record), record);
             } catch (EnvelopeCodec.MalformedRecordException e) {
-                // skipped (and logged) by write()
+                // kept in Badmail by write()
             }
         }
         winners.forEach((name, record) -> {

@@ -40,7 +40,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Holds deferred mail until it is due, then puts it back on {@code outbound}. Each {@code retry.N} topic has one
  * interval, so its records become due roughly in order: at the first record not yet due the partition is paused
- * (and rewound to it) until that record's time comes.
+ * (and rewound to it) until that record's time comes. Every {@code retry.N} topic of the prefix is read, also those
+ * beyond the current {@code retryIntervals}: their mail is released when due, and if deferred again waits on the
+ * last level.
  */
 public final class RetryRole implements Role {
 
@@ -95,7 +97,7 @@ public final class RetryRole implements Role {
             if (!worker.running()) {
                 return;
             }
-            consumer.subscribe(topics.retries(), new Rebalance());
+            consumer.subscribe(topics.anyRetry(), new Rebalance());
             while (worker.running()) {
                 resumeDue();
                 ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());

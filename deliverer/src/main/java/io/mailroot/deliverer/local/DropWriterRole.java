@@ -9,6 +9,7 @@ import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
+import io.mailroot.deliverer.RetrySchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -42,9 +43,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Local delivery: reads the {@code local} topic and writes each message to the Drop folder as {@code <id>.eml}
  * (see {@link DropFile}). Offsets are committed only once the batch's files are on disk; a redelivered record
- * rewrites the same file, so a crash between writing and committing leaves no duplicate. A message the folder keeps
- * refusing is tried again every second, with one delay notice and finally a failure report
- * ({@link LocalFollowups}), so a broken Drop folder never holds mail forever.
+ * rewrites the same file, so a crash between writing and committing leaves no duplicate. A message the folder
+ * refuses while it takes others waits on the retry topics, so it holds up nothing behind it; when the folder refuses
+ * everything, the batch is tried again every second. Either way there is one delay notice and finally a failure
+ * report ({@link LocalFollowups}), so a broken Drop folder never holds mail forever.
  */
 public final class DropWriterRole implements Role {
 
@@ -78,7 +80,8 @@ public final class DropWriterRole implements Role {
         this.topics = topics;
         this.dropDir = config.dropDir();
         this.badmail = new Badmail(config.badmailDir());
-        this.followups = new LocalFollowups(topics, config.delivery().local(), dropDir);
+        this.followups = new LocalFollowups(topics, config.delivery().local(),
+                RetrySchedule.of(config.delivery(), topics), dropDir);
         AtomicInteger n = new AtomicInteger();
         this.writers = Executors.newFixedThreadPool(WRITERS, r -> {
             Thread t = new Thread(r, "drop-writer-io-" + n.incrementAndGet());
@@ -218,6 +221,8 @@ public final class DropWriterRole implements Role {
                 // kept in Badmail by write()
             }
         }
+        // Some files went in: the folder works, and what failed is particular to its message.
+        boolean othersWritten = winners.size() > failed.size();
         winners.forEach((name, record) -> {
             String error = failed.get(name);
             if (error == null) {
@@ -226,15 +231,16 @@ public final class DropWriterRole implements Role {
             MailRecord mail = parsed.get(record);
             Instant since = mail.envelope().receivedAt() != null ? mail.envelope().receivedAt()
                     : Instant.ofEpochMilli(record.timestamp());
-            LocalFollowups.Decision d = followups.after(mail, record.key(), error, since, now);
+            LocalFollowups.Decision d = followups.after(mail, record.key(), error, since, now, othersWritten);
             resolvedByName.put(name, d.resolved());
             reports.addAll(d.records());
             if (!d.resolved()) {
                 LOG.warn("{}: cannot write to the Drop folder {}, will try again: {}", mail.envelope().id(), dropDir,
                         error);
             } else {
-                LOG.warn("{}: cannot write to the Drop folder {}: {}; reported to the sender", mail.envelope().id(),
-                        dropDir, error);
+                LOG.warn("{}: cannot write to the Drop folder {}: {}; {}", mail.envelope().id(), dropDir, error,
+                        d.records().stream().anyMatch(r -> r.topic().equals(topics.dsn())) ? "reported to the sender"
+                                : "it waits on the retry topics while the messages behind it are written");
             }
         });
         if (!send(producer, reports)) {

@@ -1,6 +1,7 @@
 package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -10,6 +11,7 @@ import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import io.mailroot.deliverer.smtp.SmtpClient;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Collection;
@@ -215,8 +217,7 @@ public final class DelivererRole implements Role {
         try {
             mail = EnvelopeCodec.fromRecord(record);
         } catch (EnvelopeCodec.MalformedRecordException e) {
-            LOG.error("skipping {}-{}@{}: {}", tp.topic(), tp.partition(), record.offset(), e.getMessage());
-            progress.finished(record.offset());
+            keepMalformed(record, tp, progress, e);
             return;
         }
         List<Recipient> recipients = mail.envelope().recipients();
@@ -227,6 +228,29 @@ public final class DelivererRole implements Role {
         NextHop hop = mail.envelope().nextHop() != null ? mail.envelope().nextHop()
                 : NextHop.direct(recipients.get(0).domain());
         queues.submit(new HopQueues.Job(mail, hop, tp, progress, record.offset()));
+    }
+
+    /** Nobody can be told about a record without a readable envelope: it is kept in Badmail before its offset finishes. */
+    private void keepMalformed(ConsumerRecord<String, byte[]> record, TopicPartition tp, PartitionProgress progress,
+                               RuntimeException e) {
+        Badmail badmail = new Badmail(config.badmailDir());
+        try {
+            badmail.keepMalformed(record, e);
+            LOG.error("malformed record {}-{}@{} kept in Badmail: {}", tp.topic(), tp.partition(), record.offset(),
+                    e.getMessage());
+            progress.finished(record.offset());
+        } catch (IOException io) {
+            LOG.warn("cannot keep malformed record {}-{}@{} in Badmail {}: {}; trying again", tp.topic(), tp.partition(),
+                    record.offset(), badmail.dir(), io.toString());
+            if (worker.running() && partitions.get(tp) == progress) {
+                try {
+                    resender.schedule(() -> keepMalformed(record, tp, progress, e), RESEND_AFTER.toMillis(),
+                            TimeUnit.MILLISECONDS);
+                } catch (RuntimeException stopping) {
+                    LOG.debug("shutting down; {}-{}@{} will be read again", tp.topic(), tp.partition(), record.offset());
+                }
+            }
+        }
     }
 
     /** Called on a delivery thread when a message's attempt is over; finishes the offset once follow-ups are acked. */

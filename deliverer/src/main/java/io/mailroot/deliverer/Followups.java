@@ -1,5 +1,6 @@
 package io.mailroot.deliverer;
 
+import io.mailroot.core.kafka.LocalRecord;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.Envelope;
@@ -78,9 +79,7 @@ public final class Followups {
             }
         }
         if (!local.isEmpty()) {
-            // Keyed as the router keys local mail, by the first recipient's domain.
-            out.add(EnvelopeCodec.toRecord(topics.local(), local.get(0).domain(),
-                    new MailRecord(env.withRecipients(local), mail.message())));
+            out.add(LocalRecord.of(topics, env, local, mail.message()));
         }
         if (!failed.isEmpty()) {
             out.add(dsn(env.withRecipients(failed), mail.message()));

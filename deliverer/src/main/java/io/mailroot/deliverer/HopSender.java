@@ -5,6 +5,7 @@ import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.NextHop;
 import io.mailroot.core.message.Recipient;
+import io.mailroot.core.net.HostAndPort;
 import io.mailroot.deliverer.DeliveryResult.Verdict;
 import io.mailroot.deliverer.smtp.RecipientReply;
 import io.mailroot.deliverer.smtp.SmtpClient;
@@ -43,7 +44,7 @@ final class HopSender implements Closeable {
     private volatile SmtpSession session;
     private Unreachable unreachable;
     /** The hosts of the current route and which of them the open session is connected to. */
-    private List<MailHost> route;
+    private List<HostAndPort> route;
     private int routeIndex;
     private long unreachableAt;
 
@@ -204,7 +205,7 @@ final class HopSender implements Closeable {
                 .map(DeliveryResult::recipient).toList();
         // One connection per delivery thread keeps us within the connection limits: give up the direct one first.
         quit();
-        Attempt attempt = open(List.of(MailHost.parseRelay(hop.fallbackRelay(), config.delivery().outboundPort())), 0,
+        Attempt attempt = open(List.of(HostAndPort.parse(hop.fallbackRelay(), config.delivery().outboundPort())), 0,
                 security(config, hop.fallbackRelay()));
         List<DeliveryResult> retried = new ArrayList<>();
         if (attempt instanceof Unreachable u) {
@@ -228,40 +229,40 @@ final class HopSender implements Closeable {
     }
 
     /** The hosts for the hop: its relay, or its MX hosts. */
-    private List<MailHost> directHosts() throws DnsFailure {
+    private List<HostAndPort> directHosts() throws DnsFailure {
         int port = config.delivery().outboundPort();
         if (hop.relay() != null) {
-            return List.of(MailHost.parseRelay(hop.relay(), port));
+            return List.of(HostAndPort.parse(hop.relay(), port));
         }
         return resolver.mailHosts(hop.domain(), port);
     }
 
     /** Tries each host from {@code from} on, each of its addresses in order; returns a session or why none could be had. */
-    private Attempt open(List<MailHost> hosts, int from, SmtpSession.Security security) {
+    private Attempt open(List<HostAndPort> hosts, int from, SmtpSession.Security security) {
         String lastError = "no mail host for " + hop.domain();
         String lastHost = null;
         String status = "4.4.1";
         for (int i = from; i < hosts.size(); i++) {
-            MailHost host = hosts.get(i);
+            HostAndPort host = hosts.get(i);
             List<InetAddress> addresses;
             try {
                 addresses = resolver.addresses(host);
             } catch (DnsFailure e) {
                 lastError = e.getMessage();
-                lastHost = host.name();
+                lastHost = host.host();
                 status = e.permanent() ? "4.4.3" : e.status();
                 continue;
             }
             if (addresses.isEmpty()) {
-                lastError = "mail host " + host.name() + " has no address";
-                lastHost = host.name();
+                lastError = "mail host " + host.host() + " has no address";
+                lastHost = host.host();
                 status = "4.4.3";
                 continue;
             }
             for (InetAddress address : addresses) {
-                lastHost = host.name();
+                lastHost = host.host();
                 try {
-                    return new Opened(client.connect(host.name(), address, host.port(), security), i);
+                    return new Opened(client.connect(host.host(), address, host.port(), security), i);
                 } catch (SmtpSecurityException e) {
                     // Names the relay: this is for the operator to fix, and stays temporary until they do.
                     lastError = e.getMessage();
@@ -270,7 +271,7 @@ final class HopSender implements Closeable {
                     lastError = e.getMessage();
                     status = "4.4.1";
                 } catch (IOException e) {
-                    lastError = "connect to " + host.name() + "[" + address.getHostAddress() + "]:" + host.port()
+                    lastError = "connect to " + host.host() + "[" + address.getHostAddress() + "]:" + host.port()
                             + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
                     status = "4.4.1";
                 }

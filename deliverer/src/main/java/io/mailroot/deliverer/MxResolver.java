@@ -1,22 +1,22 @@
 package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.net.DnsResolvers;
+import io.mailroot.core.net.HostAndPort;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.MXRecord;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
@@ -24,7 +24,6 @@ import org.xbill.DNS.Rcode;
 import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.TextParseException;
 import org.xbill.DNS.Type;
 
@@ -41,26 +40,11 @@ public final class MxResolver {
 
     public MxResolver(MailrootConfig.DnsSettings dns) {
         this.systemAddresses = dns.servers().isEmpty();
-        try {
-            if (dns.servers().isEmpty()) {
-                resolver = new ExtendedResolver();
-            } else if (dns.servers().size() == 1) {
-                resolver = new SimpleResolver(socketAddress(dns.servers().get(0)));
-            } else {
-                List<Resolver> each = new ArrayList<>();
-                for (String s : dns.servers()) {
-                    each.add(new SimpleResolver(socketAddress(s)));
-                }
-                resolver = new ExtendedResolver(each);
-            }
-        } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("dns.servers: " + e.getMessage(), e);
-        }
-        resolver.setTimeout(dns.timeout() == null ? Duration.ofSeconds(5) : dns.timeout());
+        this.resolver = DnsResolvers.of(dns);
     }
 
     /** The hosts to try for {@code domain}, best first, each on {@code port}. */
-    public List<MailHost> mailHosts(String domain, int port) throws DnsFailure {
+    public List<HostAndPort> mailHosts(String domain, int port) throws DnsFailure {
         Message answer = query(domain, Type.MX);
         int rcode = answer.getRcode();
         if (rcode == Rcode.NXDOMAIN) {
@@ -80,31 +64,25 @@ public final class MxResolver {
             if (addresses(domain).isEmpty()) {
                 throw new DnsFailure("5.1.2", "domain " + domain + " has neither MX nor address records");
             }
-            return List.of(new MailHost(domain, port, false));
+            return List.of(new HostAndPort(domain, port));
         }
         if (mx.size() == 1 && mx.get(0).getTarget().equals(Name.root)) {
             throw new DnsFailure("5.1.10", "domain " + domain + " accepts no mail (null MX)");
         }
         return byPreference(mx).stream()
                 .filter(m -> !m.getTarget().equals(Name.root))
-                .map(m -> new MailHost(m.getTarget().toString(true), port, false))
+                .map(m -> new HostAndPort(m.getTarget().toString(true), port))
                 .distinct()
                 .toList();
     }
 
     /**
-     * The addresses of a host, IPv4 first; empty when the name has none. A literal is returned as is.
-     * DNS failures other than "no such name" are temporary.
+     * The addresses of a host, IPv4 first; empty when the name has none. An IP address is used as it is, never
+     * looked up. DNS failures other than "no such name" are temporary.
      */
-    public List<InetAddress> addresses(MailHost host) throws DnsFailure {
-        if (host.literal()) {
-            try {
-                return List.of(InetAddress.getByName(host.name()));
-            } catch (UnknownHostException e) {
-                throw new DnsFailure("5.1.2", "bad address literal [" + host.name() + "]");
-            }
-        }
-        return addresses(host.name());
+    public List<InetAddress> addresses(HostAndPort host) throws DnsFailure {
+        Optional<InetAddress> address = host.address();
+        return address.isPresent() ? List.of(address.get()) : addresses(host.host());
     }
 
     public List<InetAddress> addresses(String host) throws DnsFailure {
@@ -175,10 +153,5 @@ public final class MxResolver {
             ordered.addAll(same);
         }
         return ordered;
-    }
-
-    static InetSocketAddress socketAddress(String server) throws UnknownHostException {
-        MailHost h = MailHost.parseRelay(server, 53);
-        return new InetSocketAddress(InetAddress.getByName(h.name()), h.port());
     }
 }

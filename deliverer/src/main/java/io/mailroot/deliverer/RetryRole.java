@@ -1,6 +1,7 @@
 package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
@@ -8,6 +9,7 @@ import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
+import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +41,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Holds deferred mail until it is due, then puts it back on {@code outbound}. Each {@code retry.N} topic has one
  * interval, so its records become due roughly in order: at the first record not yet due the partition is paused
- * (and rewound to it) until that record's time comes.
+ * (and rewound to it) until that record's time comes. Every {@code retry.N} topic of the prefix is read, also those
+ * beyond the current {@code retryIntervals}: their mail is released when due, and if deferred again waits on the
+ * last level.
  */
 public final class RetryRole implements Role {
 
@@ -51,6 +55,7 @@ public final class RetryRole implements Role {
 
     private final KafkaClients clients;
     private final Topics topics;
+    private final Badmail badmail;
     private final Clock clock = Clock.systemUTC();
     /** Paused partitions and when their first waiting record is due. */
     private final Map<TopicPartition, Instant> waiting = new HashMap<>();
@@ -70,6 +75,7 @@ public final class RetryRole implements Role {
     public RetryRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this.clients = clients;
         this.topics = topics;
+        this.badmail = new Badmail(config.badmailDir());
     }
 
     @Override
@@ -92,7 +98,7 @@ public final class RetryRole implements Role {
             if (!worker.running()) {
                 return;
             }
-            consumer.subscribe(topics.retries(), new Rebalance());
+            consumer.subscribe(topics.anyRetry(), new Rebalance());
             while (worker.running()) {
                 resumeDue();
                 ConsumerRecords<String, byte[]> records = consumer.poll(pollTimeout());
@@ -143,7 +149,22 @@ public final class RetryRole implements Role {
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         for (TopicPartition tp : records.partitions()) {
             for (ConsumerRecord<String, byte[]> r : records.records(tp)) {
-                Instant due = dueAt(r);
+                Envelope env;
+                try {
+                    env = EnvelopeCodec.fromRecord(r).envelope();
+                } catch (EnvelopeCodec.MalformedRecordException e) {
+                    if (!keepMalformed(r, e)) {
+                        Set<TopicPartition> touched = new HashSet<>(commits.keySet());
+                        touched.add(tp);
+                        waitFor(sent);
+                        BatchRewind.toStart(consumer, records, touched);
+                        worker.pause(KAFKA_BACKOFF);
+                        return;
+                    }
+                    commits.put(tp, new OffsetAndMetadata(r.offset() + 1));
+                    continue;
+                }
+                Instant due = env.nextDueAt() == null ? Instant.EPOCH : env.nextDueAt();
                 if (due.isAfter(now)) {
                     consumer.seek(tp, r.offset());
                     consumer.pause(List.of(tp));
@@ -219,13 +240,16 @@ public final class RetryRole implements Role {
         }
     }
 
-    private Instant dueAt(ConsumerRecord<String, byte[]> r) {
+    /** Nobody can be told about a record without a readable envelope: kept in Badmail, it is committed past. */
+    private boolean keepMalformed(ConsumerRecord<String, byte[]> r, RuntimeException e) {
         try {
-            Envelope env = EnvelopeCodec.fromRecord(r).envelope();
-            return env.nextDueAt() == null ? Instant.EPOCH : env.nextDueAt();
-        } catch (RuntimeException e) {
-            // A record we cannot read goes on now: the deliverer logs and skips it rather than it blocking here.
-            return Instant.EPOCH;
+            badmail.keepMalformed(r, e);
+            LOG.error("malformed record {}-{}@{} kept in Badmail: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+            return true;
+        } catch (IOException io) {
+            LOG.warn("cannot keep malformed record {}-{}@{} in Badmail {}: {}; trying again", r.topic(), r.partition(),
+                    r.offset(), badmail.dir(), io.toString());
+            return false;
         }
     }
 

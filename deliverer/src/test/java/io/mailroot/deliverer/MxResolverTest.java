@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.net.HostAndPort;
 import io.mailroot.testkit.DnsResponder;
 import java.net.InetAddress;
 import java.time.Duration;
@@ -38,11 +39,11 @@ class MxResolverTest {
                 .mx("example.test", 10, "primary.example.test")
                 .mx("example.test", 30, "last.example.test");
 
-        List<MailHost> hosts = resolver.mailHosts("example.test", 2525);
+        List<HostAndPort> hosts = resolver.mailHosts("example.test", 2525);
 
         assertEquals(List.of("primary.example.test", "backup.example.test", "last.example.test"),
-                hosts.stream().map(MailHost::name).toList());
-        assertTrue(hosts.stream().allMatch(h -> h.port() == 2525 && !h.literal()));
+                hosts.stream().map(HostAndPort::host).toList());
+        assertTrue(hosts.stream().allMatch(h -> h.port() == 2525 && !h.isAddress()));
     }
 
     @Test
@@ -51,9 +52,9 @@ class MxResolverTest {
                 .mx("spread.test", 10, "c.spread.test").mx("spread.test", 50, "z.spread.test");
         Set<String> firsts = new HashSet<>();
         for (int i = 0; i < 60; i++) {
-            List<MailHost> hosts = resolver.mailHosts("spread.test", 25);
-            assertEquals("z.spread.test", hosts.get(3).name(), "the worse preference always comes last");
-            firsts.add(hosts.get(0).name());
+            List<HostAndPort> hosts = resolver.mailHosts("spread.test", 25);
+            assertEquals("z.spread.test", hosts.get(3).host(), "the worse preference always comes last");
+            firsts.add(hosts.get(0).host());
         }
         assertEquals(Set.of("a.spread.test", "b.spread.test", "c.spread.test"), firsts);
     }
@@ -62,9 +63,9 @@ class MxResolverTest {
     void aDomainWithoutMxIsItsOwnMailHost() throws Exception {
         dns.a("plain.test", "127.0.0.1");
 
-        List<MailHost> hosts = resolver.mailHosts("plain.test", 25);
+        List<HostAndPort> hosts = resolver.mailHosts("plain.test", 25);
 
-        assertEquals(List.of(new MailHost("plain.test", 25, false)), hosts);
+        assertEquals(List.of(new HostAndPort("plain.test", 25)), hosts);
         assertEquals(List.of(InetAddress.getByName("127.0.0.1")), resolver.addresses(hosts.get(0)));
     }
 
@@ -110,10 +111,11 @@ class MxResolverTest {
     }
 
     @Test
-    void relaysParseWithAndWithoutPortAndLiteral() {
-        assertEquals(new MailHost("smart.test", 25, false), MailHost.parseRelay("Smart.test", 25));
-        assertEquals(new MailHost("smart.test", 2526, false), MailHost.parseRelay("smart.test:2526", 25));
-        assertEquals(new MailHost("10.0.0.1", 587, true), MailHost.parseRelay("[10.0.0.1]:587", 25));
-        assertEquals(new MailHost("::1", 25, true), MailHost.parseRelay("[::1]", 25));
+    void anIpAddressIsNeverLookedUp() throws Exception {
+        dns.refuseAll();
+
+        assertEquals(List.of(InetAddress.getByName("127.0.0.2")), resolver.addresses(HostAndPort.parse("127.0.0.2:2526", 25)));
+        assertEquals(List.of(InetAddress.getByName("2001:db8::1")), resolver.addresses(HostAndPort.parse("2001:db8::1", 25)));
+        assertThrows(DnsFailure.class, () -> resolver.addresses(HostAndPort.parse("smart.test", 25)), "names still are");
     }
 }

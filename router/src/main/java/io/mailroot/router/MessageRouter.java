@@ -1,6 +1,7 @@
 package io.mailroot.router;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.kafka.LocalRecord;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -41,8 +42,7 @@ public final class MessageRouter {
         RoutingPlan plan = rules.plan(envelope);
         List<ProducerRecord<String, byte[]>> out = new ArrayList<>(plan.remote().size() + 2);
         if (!plan.local().isEmpty()) {
-            out.add(EnvelopeCodec.toRecord(topics.local(), plan.local().get(0).domain(),
-                    new MailRecord(envelope.withRecipients(plan.local()), mail.message())));
+            out.add(LocalRecord.of(topics, envelope, plan.local(), mail.message()));
         }
         // Masquerading is for what the outside world sees; local mailboxes keep the real sender.
         Envelope outgoing = envelope.withSender(masquerade(envelope.sender()));

@@ -35,6 +35,7 @@ public final class DnsResponder implements AutoCloseable {
     private final Set<Name> servfail = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private volatile boolean running = true;
+    private volatile boolean refuseAll;
 
     public DnsResponder() throws IOException {
         socket = new DatagramSocket(new InetSocketAddress("127.0.0.1", 0));
@@ -72,6 +73,12 @@ public final class DnsResponder implements AutoCloseable {
 
     public DnsResponder servfail(String domain) {
         servfail.add(name(domain));
+        return this;
+    }
+
+    /** From now on every query gets REFUSED, as from a resolver that serves other clients only. */
+    public DnsResponder refuseAll() {
+        refuseAll = true;
         return this;
     }
 
@@ -120,6 +127,10 @@ public final class DnsResponder implements AutoCloseable {
         }
         response.addRecord(question, Section.QUESTION);
         Name qname = question.getName();
+        if (refuseAll) {
+            response.getHeader().setRcode(Rcode.REFUSED);
+            return response;
+        }
         if (servfail.contains(qname)) {
             response.getHeader().setRcode(Rcode.SERVFAIL);
             return response;

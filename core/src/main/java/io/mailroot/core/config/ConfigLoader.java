@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.mailroot.core.net.HostAndPort;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.file.Files;
@@ -19,7 +20,6 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Pattern HOST_PORT = Pattern.compile("(\\[[^]]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?");
     private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Duration SECOND = Duration.ofSeconds(1);
@@ -87,7 +87,7 @@ public final class ConfigLoader {
         ConfigNode dn = n.child("dns");
         List<String> servers = dn.strings("servers", "(Windows DNS client)", List.of(), "host[:port] of resolvers; empty: the system resolver");
         for (String s : servers) {
-            dn.check("servers", s, x -> HOST_PORT.matcher(x).matches(), "host[:port]");
+            dn.check("servers", s, HostAndPort::isValid, "host[:port], an IP address, or [address]:port");
         }
         MailrootConfig.DnsSettings dns = new MailrootConfig.DnsSettings(servers,
                 dn.duration("timeout", "(none)", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(5)));
@@ -185,10 +185,10 @@ public final class ConfigLoader {
                 "a domain name, or null; replaces the domain of senders in localDomains, others keep theirs");
         d.check("masqueradeDomain", masquerade, x -> DOMAIN.matcher(x).matches(), "a domain name, or null");
         String smartHost = d.string("smartHost", "Advanced Delivery: Smart host", null, "host[:port] or [address][:port], or null");
-        d.check("smartHost", smartHost, x -> HOST_PORT.matcher(x).matches(), "host[:port] or [address][:port], or null");
+        d.check("smartHost", smartHost, HostAndPort::isValid, "host[:port] or [address][:port], or null");
         boolean direct = d.bool("attemptDirectBeforeSmartHost", "Advanced Delivery: Attempt direct delivery before sending to smart host", false);
         var routes = d.stringMap("routeDomains", "Domains (remote): Forward all mail to smart host", "domain: host[:port]");
-        routes.forEach((dom, hop) -> d.check("routeDomains." + dom, hop, x -> HOST_PORT.matcher(x).matches(), "host[:port]"));
+        routes.forEach((dom, hop) -> d.check("routeDomains." + dom, hop, HostAndPort::isValid, "host[:port] or [address][:port]"));
         Map<String, MailrootConfig.OutboundSecurity> security = new java.util.LinkedHashMap<>();
         d.childMap("outboundSecurity", "<relay>", "Outbound Security (per smart host or route-domain host)",
                 "relay as written in smartHost/routeDomains: {requireTls, username, password}").forEach((relayName, sn) -> {
@@ -197,7 +197,11 @@ public final class ConfigLoader {
             if ((user == null) != (pass == null)) {
                 throw ConfigException.invalid(sn.keyOf("password"), pass == null ? "null" : "(set)", "set together with username");
             }
-            security.put(relayName.toLowerCase(java.util.Locale.ROOT), new MailrootConfig.OutboundSecurity(
+            d.check("outboundSecurity", relayName, HostAndPort::isValid, "keys host[:port] or [address][:port]");
+            // Keyed as securityFor looks relays up: 127.0.0.1:25, [127.0.0.1] and 127.0.0.1 are one relay.
+            // (Only the documentation's placeholder key is left invalid after the check.)
+            String key = HostAndPort.isValid(relayName) ? HostAndPort.parse(relayName, port).toString() : relayName;
+            security.put(key, new MailrootConfig.OutboundSecurity(
                     sn.bool("requireTls", "Outbound Security: TLS encryption", false), user, pass,
                     sn.bool("verifyCertificate", "(none: check the relay's certificate when TLS is required)", true)));
         });

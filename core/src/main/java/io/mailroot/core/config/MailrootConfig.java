@@ -1,5 +1,6 @@
 package io.mailroot.core.config;
 
+import io.mailroot.core.net.HostAndPort;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -161,10 +162,14 @@ public record MailrootConfig(
             Map<String, OutboundSecurity> outboundSecurity,
             Integer badmailWarnSizeKb) {
 
-        /** The security settings for a relay as written in smartHost or routeDomains; opportunistic TLS otherwise. */
+        /**
+         * The security settings for a relay as written in smartHost or routeDomains (however its key writes the
+         * same host and port); opportunistic TLS otherwise.
+         */
         public OutboundSecurity securityFor(String relay) {
             return relay == null ? OutboundSecurity.OPPORTUNISTIC
-                    : outboundSecurity.getOrDefault(relay.toLowerCase(Locale.ROOT), OutboundSecurity.OPPORTUNISTIC);
+                    : outboundSecurity.getOrDefault(HostAndPort.parse(relay, outboundPort).toString(),
+                            OutboundSecurity.OPPORTUNISTIC);
         }
     }
 

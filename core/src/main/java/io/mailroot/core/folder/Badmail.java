@@ -1,9 +1,12 @@
 package io.mailroot.core.folder;
 
+import io.mailroot.core.message.EnvelopeCodec;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.header.Header;
 
 /**
  * The Badmail folder: messages that can be neither delivered nor returned. Each is kept as {@code ID.bad} (the
@@ -28,6 +31,19 @@ public final class Badmail {
         Path bad = dir.resolve(safe + ".bad");
         AtomicFiles.write(bad, message);
         return bad;
+    }
+
+    /**
+     * Keeps a record whose envelope cannot be read, as {@code malformed-<topic>-<partition>-<offset>}: nobody can be
+     * told about it, but it must neither vanish nor block its partition.
+     */
+    public Path keepMalformed(ConsumerRecord<String, byte[]> record, Exception e) throws IOException {
+        String place = record.topic() + "-" + record.partition() + "-" + record.offset();
+        Header header = record.headers().lastHeader(EnvelopeCodec.HEADER);
+        String reason = "Malformed record on " + place + ": its envelope cannot be read, so nobody can be told about"
+                + " it.\n\nError: " + e.getMessage() + "\nKey: " + record.key() + "\nEnvelope header: "
+                + (header == null ? "(none)" : new String(header.value(), StandardCharsets.UTF_8)) + "\n";
+        return write("malformed-" + place, record.value() == null ? new byte[0] : record.value(), reason);
     }
 
     /** Total size in bytes of the folder's files, for the size warning. */

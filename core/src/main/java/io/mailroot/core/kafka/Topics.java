@@ -2,6 +2,7 @@ package io.mailroot.core.kafka;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /** The topic names of one Mailroot installation (see DESIGN.md, "Topics"). */
 public record Topics(String prefix, int retryLevels) {
@@ -40,6 +41,14 @@ public record Topics(String prefix, int retryLevels) {
             names.add(retry(i));
         }
         return names;
+    }
+
+    /**
+     * Every {@code retry.N} topic of the prefix, whatever N: a level left behind when {@code retryIntervals} was
+     * shortened still holds mail.
+     */
+    public Pattern anyRetry() {
+        return Pattern.compile(Pattern.quote(prefix + "retry.") + "\\d+");
     }
 
     public List<String> all() {

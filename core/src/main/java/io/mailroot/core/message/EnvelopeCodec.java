@@ -58,7 +58,7 @@ public final class EnvelopeCodec {
         return new MailRecord(decode(header.value()), record.value() == null ? new byte[0] : record.value());
     }
 
-    /** A record no role can make sense of; it is logged and skipped rather than blocking its partition forever. */
+    /** A record no role can make sense of; it is kept in Badmail and skipped rather than blocking its partition forever. */
     public static final class MalformedRecordException extends RuntimeException {
         public MalformedRecordException(String message, Throwable cause) {
             super(message, cause);

@@ -2,6 +2,7 @@ package io.mailroot.deliverer.local;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.AtomicFiles;
+import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
@@ -9,6 +10,7 @@ import io.mailroot.core.message.EnvelopeCodec;
 import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
+import io.mailroot.deliverer.RetrySchedule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -41,9 +43,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Local delivery: reads the {@code local} topic and writes each message to the Drop folder as {@code <id>.eml}
  * (see {@link DropFile}). Offsets are committed only once the batch's files are on disk; a redelivered record
- * rewrites the same file, so a crash between writing and committing leaves no duplicate. A message the folder keeps
- * refusing is tried again every second, with one delay notice and finally a failure report
- * ({@link LocalFollowups}), so a broken Drop folder never holds mail forever.
+ * rewrites the same file, so a crash between writing and committing leaves no duplicate. A message the folder
+ * refuses while it takes others waits on the retry topics, so it holds up nothing behind it; when the folder refuses
+ * everything, the batch is tried again every second. Either way there is one delay notice and finally a failure
+ * report ({@link LocalFollowups}), so a broken Drop folder never holds mail forever.
  */
 public final class DropWriterRole implements Role {
 
@@ -58,6 +61,7 @@ public final class DropWriterRole implements Role {
     private final KafkaClients clients;
     private final Topics topics;
     private final Path dropDir;
+    private final Badmail badmail;
     private final LocalFollowups followups;
     private final Clock clock = Clock.systemUTC();
     /**
@@ -75,7 +79,9 @@ public final class DropWriterRole implements Role {
         this.clients = clients;
         this.topics = topics;
         this.dropDir = config.dropDir();
-        this.followups = new LocalFollowups(topics, config.delivery().local(), dropDir);
+        this.badmail = new Badmail(config.badmailDir());
+        this.followups = new LocalFollowups(topics, config.delivery().local(),
+                RetrySchedule.of(config.delivery(), topics), dropDir);
         AtomicInteger n = new AtomicInteger();
         this.writers = Executors.newFixedThreadPool(WRITERS, r -> {
             Thread t = new Thread(r, "drop-writer-io-" + n.incrementAndGet());
@@ -132,7 +138,7 @@ public final class DropWriterRole implements Role {
                 try {
                     failed = write(batch);
                 } catch (IOException e) {
-                    LOG.error("cannot write to the Drop folder {}; the batch of {} will be written again: {}",
+                    LOG.error("cannot write to the Drop folder {} or Badmail; the batch of {} will be written again: {}",
                             dropDir, batch.count(), e.toString());
                     BatchRewind.toStart(c, batch);
                     worker.pause(BACKOFF);
@@ -152,7 +158,8 @@ public final class DropWriterRole implements Role {
 
     /**
      * Writes every file of the batch and returns when each is on disk or has failed: the failures by file name
-     * (empty when all were written). Throws only when interrupted, with the batch's outcome unknown.
+     * (empty when all were written). Throws when interrupted or when Badmail refuses a malformed record, with the
+     * batch's outcome unknown.
      */
     private Map<String, String> write(ConsumerRecords<String, byte[]> batch) throws IOException {
         // The last record for a name wins, and no two writers ever share a name (they would share its temp file).
@@ -162,7 +169,9 @@ public final class DropWriterRole implements Role {
                 MailRecord mail = EnvelopeCodec.fromRecord(record);
                 byName.put(fileName(mail, record), mail);
             } catch (EnvelopeCodec.MalformedRecordException e) {
-                LOG.error("skipping malformed record {}-{}@{}: {}", record.topic(), record.partition(),
+                // Nobody can be told about it; kept in Badmail, it is committed with the batch (or the batch rewinds).
+                badmail.keepMalformed(record, e);
+                LOG.error("malformed record {}-{}@{} kept in Badmail: {}", record.topic(), record.partition(),
                         record.offset(), e.getMessage());
             }
         }
@@ -209,9 +218,11 @@ public final class DropWriterRole implements Role {
                 parsed.put(record, mail);
                 winners.put(fileName(mail, record), record);
             } catch (EnvelopeCodec.MalformedRecordException e) {
-                // skipped (and logged) by write()
+                // kept in Badmail by write()
             }
         }
+        // Some files went in: the folder works, and what failed is particular to its message.
+        boolean othersWritten = winners.size() > failed.size();
         winners.forEach((name, record) -> {
             String error = failed.get(name);
             if (error == null) {
@@ -220,15 +231,16 @@ public final class DropWriterRole implements Role {
             MailRecord mail = parsed.get(record);
             Instant since = mail.envelope().receivedAt() != null ? mail.envelope().receivedAt()
                     : Instant.ofEpochMilli(record.timestamp());
-            LocalFollowups.Decision d = followups.after(mail, record.key(), error, since, now);
+            LocalFollowups.Decision d = followups.after(mail, record.key(), error, since, now, othersWritten);
             resolvedByName.put(name, d.resolved());
             reports.addAll(d.records());
             if (!d.resolved()) {
                 LOG.warn("{}: cannot write to the Drop folder {}, will try again: {}", mail.envelope().id(), dropDir,
                         error);
             } else {
-                LOG.warn("{}: cannot write to the Drop folder {}: {}; reported to the sender", mail.envelope().id(),
-                        dropDir, error);
+                LOG.warn("{}: cannot write to the Drop folder {}: {}; {}", mail.envelope().id(), dropDir, error,
+                        d.records().stream().anyMatch(r -> r.topic().equals(topics.dsn())) ? "reported to the sender"
+                                : "it waits on the retry topics while the messages behind it are written");
             }
         });
         if (!send(producer, reports)) {

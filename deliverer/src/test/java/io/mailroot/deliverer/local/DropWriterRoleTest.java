@@ -105,7 +105,10 @@ class DropWriterRoleTest {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(prefix + "drop")
                     .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
-            List<TopicPartition> partitions = List.of(0, 1, 2).stream().map(p -> new TopicPartition(topics.local(), p)).toList();
+            int n = admin.describeTopics(List.of(topics.local())).allTopicNames().get(10, TimeUnit.SECONDS)
+                    .get(topics.local()).partitions().size();
+            List<TopicPartition> partitions = java.util.stream.IntStream.range(0, n)
+                    .mapToObj(p -> new TopicPartition(topics.local(), p)).toList();
             var ends = admin.listOffsets(partitions.stream().collect(Collectors.toMap(tp -> tp, tp -> OffsetSpec.latest())))
                     .all().get(10, TimeUnit.SECONDS);
             return partitions.stream().allMatch(tp -> {
@@ -245,6 +248,63 @@ class DropWriterRoleTest {
         assertEquals(List.of("bob@local.test"),
                 failed.get(0).envelope().recipients().stream().map(Recipient::address).toList());
         assertTrue(took.compareTo(Duration.ofSeconds(5)) >= 0, "reported as failed after only " + took);
+    }
+
+    @Test
+    void oneMessageDropCannotTakeWaitsOnTheRetryTopicsWhileTheOnesBehindItAreWritten() throws Exception {
+        bootstrap = SharedKafka.bootstrap();
+        prefix = SharedKafka.uniquePrefix("onebad");
+        topics = new Topics(prefix, 2);
+        clients = new KafkaClients(bootstrap, prefix);
+        TopicCreator.ensure(bootstrap, topics, 1, (short) 1);
+        MailrootConfig config = ConfigLoader.parse("""
+                fqdn: relay.test
+                localDomains: [local.test]
+                mailroot: ./mr
+                delivery:
+                  retryIntervals: [1s]
+                  local: {delayNotification: 3s, expirationTimeout: 6s}
+                """, dir);
+        // A directory stands where BAD's file would go, so that one message, and only it, can never be written.
+        Files.createDirectories(config.dropDir().resolve("BAD.eml").resolve("occupied"));
+        List<MailRecord> reports = new java.util.concurrent.CopyOnWriteArrayList<>();
+        try (DropWriterRole writer = new DropWriterRole(config, clients, topics);
+             io.mailroot.core.role.Role retry = new io.mailroot.deliverer.RetryRole(config, clients, topics);
+             io.mailroot.core.role.Role deliverer = new io.mailroot.deliverer.DelivererRole(config, clients, topics);
+             org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]> dsn =
+                     clients.consumer("test-dsn", "test-dsn")) {
+            writer.start();
+            retry.start();
+            deliverer.start();
+            Instant sent = Instant.now();
+            publish(List.of(toLocal(mail("BAD", "alice@a.test", "stuck", "bob@local.test")),
+                    toLocal(mail("GOOD1", "alice@a.test", "1", "bob@local.test")),
+                    toLocal(mail("GOOD2", "alice@a.test", "2", "bob@local.test")),
+                    toLocal(mail("GOOD3", "alice@a.test", "3", "bob@local.test"))));
+
+            Await.until("the good ones are in Drop", WAIT, () -> List.of("GOOD1", "GOOD2", "GOOD3").stream()
+                    .allMatch(id -> Files.isRegularFile(config.dropDir().resolve(id + ".eml"))));
+            Await.until("and committed, the bad one with them", WAIT, this::committedToTheEnd);
+            Duration committedAfter = Duration.between(sent, Instant.now());
+            assertTrue(committedAfter.compareTo(Duration.ofSeconds(3)) < 0,
+                    "the partition waited for the bad message: committed after " + committedAfter);
+
+            List<TopicPartition> parts = dsn.partitionsFor(topics.dsn()).stream()
+                    .map(pi -> new TopicPartition(topics.dsn(), pi.partition())).toList();
+            dsn.assign(parts);
+            dsn.seekToBeginning(parts);
+            Await.until("the bad one is reported as failed at the local expiry", WAIT, () -> {
+                dsn.poll(Duration.ofMillis(100)).forEach(r -> reports.add(EnvelopeCodec.fromRecord(r)));
+                return reports.stream().anyMatch(r -> action(r) == Outcome.Action.FAILED);
+            });
+            assertTrue(Duration.between(sent, Instant.now()).compareTo(Duration.ofSeconds(6)) >= 0);
+        }
+        MailRecord failed = reports.stream().filter(r -> action(r) == Outcome.Action.FAILED).findFirst().orElseThrow();
+        assertEquals("BAD", failed.envelope().id());
+        assertEquals("5.3.0", failed.envelope().recipients().get(0).outcome().status());
+        assertTrue(failed.envelope().attempt() >= 1, "it went round the retry path: " + failed.envelope());
+        assertEquals(1, reports.stream().filter(r -> action(r) == Outcome.Action.DELAYED).count(), "one delay notice");
+        assertTrue(reports.stream().allMatch(r -> r.envelope().id().equals("BAD")), "only the bad one is reported");
     }
 
     private static Outcome.Action action(MailRecord report) {

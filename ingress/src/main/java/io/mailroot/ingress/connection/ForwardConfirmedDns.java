@@ -1,14 +1,11 @@
 package io.mailroot.ingress.connection;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.net.DnsResolvers;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -17,7 +14,6 @@ import org.slf4j.LoggerFactory;
 import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
-import org.xbill.DNS.ExtendedResolver;
 import org.xbill.DNS.Message;
 import org.xbill.DNS.Name;
 import org.xbill.DNS.PTRRecord;
@@ -26,7 +22,6 @@ import org.xbill.DNS.Record;
 import org.xbill.DNS.Resolver;
 import org.xbill.DNS.ReverseMap;
 import org.xbill.DNS.Section;
-import org.xbill.DNS.SimpleResolver;
 import org.xbill.DNS.Type;
 
 /**
@@ -56,34 +51,7 @@ public final class ForwardConfirmedDns {
     }
 
     public ForwardConfirmedDns(MailrootConfig.DnsSettings dns) {
-        try {
-            if (dns.servers().isEmpty()) {
-                resolver = new ExtendedResolver();
-            } else {
-                List<Resolver> each = new ArrayList<>();
-                for (String s : dns.servers()) {
-                    each.add(new SimpleResolver(socketAddress(s)));
-                }
-                resolver = each.size() == 1 ? each.get(0) : new ExtendedResolver(each);
-            }
-        } catch (UnknownHostException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("dns.servers: " + e.getMessage(), e);
-        }
-        resolver.setTimeout(dns.timeout() == null ? Duration.ofSeconds(5) : dns.timeout());
-    }
-
-    private static InetSocketAddress socketAddress(String hostPort) throws UnknownHostException {
-        String host = hostPort;
-        int port = 53;
-        int colon = hostPort.lastIndexOf(':');
-        if (colon > 0 && hostPort.indexOf(':') == colon) {
-            host = hostPort.substring(0, colon);
-            port = Integer.parseInt(hostPort.substring(colon + 1));
-        } else if (hostPort.startsWith("[") && hostPort.contains("]:")) {
-            host = hostPort.substring(1, hostPort.indexOf(']'));
-            port = Integer.parseInt(hostPort.substring(hostPort.indexOf("]:") + 2));
-        }
-        return new InetSocketAddress(InetAddress.getByName(host), port);
+        resolver = DnsResolvers.of(dns);
     }
 
     /**

@@ -52,6 +52,10 @@ final class MailCommand extends BaseCommand {
             }
             session.sendResponse("250 2.1.0 Ok");
         } catch (RejectException e) {
+            if (e.getCode() == 421) {
+                // 421 closes the transmission channel (RFC 5321 section 3.8): say it, then close
+                throw new DropConnectionException(421, e.getErrorResponse().substring(4));
+            }
             session.sendResponse(e.getErrorResponse());
         }
     }

@@ -47,14 +47,14 @@ final class DataCommand extends BaseCommand {
                     : session.getServer().getMaxMessageSize() > 0 ? session.getServer().getMaxMessageSize() : Integer.MAX_VALUE - 16;
             session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
             DataReader.Body body = DataReader.read(session.getRawInput(), limit);
-            session.sendResponse(reply(handler, transaction, body, sessions.of(session)));
+            session.sendResponse(reply(handler, transaction, body, sessions.of(session), session));
         } finally {
             session.resetMailTransaction();
         }
     }
 
     private static String reply(MessageHandler handler, SmtpTransaction transaction, DataReader.Body body,
-                                SessionLedger client) {
+                                SessionLedger client, Session session) {
         try {
             if (transaction != null) {
                 return transaction.receive(body, client).toString();
@@ -68,7 +68,7 @@ final class DataCommand extends BaseCommand {
             return e.getErrorResponse();
         } catch (IOException | RuntimeException e) {
             // A bug must not cost the message: a 4xx makes the client keep it and try again.
-            LOG.error("unexpected failure receiving a message", e);
+            LOG.error("unexpected failure receiving a message from {}", SessionLog.client(session), e);
             return "451 4.3.0 Local error in processing";
         }
     }

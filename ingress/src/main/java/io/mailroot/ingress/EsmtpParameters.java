@@ -2,6 +2,7 @@ package io.mailroot.ingress;
 
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.Recipient;
+import io.mailroot.core.text.ClientText;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -166,7 +167,7 @@ final class EsmtpParameters {
             int eq = p.indexOf('=');
             String key = (eq < 0 ? p : p.substring(0, eq)).toUpperCase(Locale.ROOT);
             if (!seen.add(key)) {
-                throw bad("Duplicate parameter " + key);
+                throw bad("Duplicate parameter " + ClientText.forReply(key));
             }
             list.add(new Parameter(key, eq < 0 ? null : p.substring(eq + 1)));
         }
@@ -183,16 +184,6 @@ final class EsmtpParameters {
     }
 
     private static RejectException unknown(String key) {
-        return SmtpReply.of(555, "5.5.4 Unsupported parameter " + printable(key)).reject();
-    }
-
-    /** The client chose this text; echo it only as short visible ASCII. */
-    static String printable(String s) {
-        StringBuilder b = new StringBuilder(Math.min(s.length(), 64));
-        for (int i = 0; i < s.length() && i < 64; i++) {
-            char c = s.charAt(i);
-            b.append(c > 0x20 && c < 0x7F ? c : '?');
-        }
-        return b.toString();
+        return SmtpReply.of(555, "5.5.4 Unsupported parameter " + ClientText.forReply(key)).reject();
     }
 }

@@ -1,6 +1,8 @@
 package io.mailroot.ingress;
 
 import java.io.IOException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
@@ -13,6 +15,8 @@ import org.subethamail.smtp.server.Session;
  * AUTH, message and session size) are answered by {@link SmtpTransaction#mailFrom}.
  */
 final class MailCommand extends BaseCommand {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MailCommand.class);
 
     private final SessionLedger.Registry sessions;
 
@@ -52,6 +56,11 @@ final class MailCommand extends BaseCommand {
             }
             session.sendResponse("250 2.1.0 Ok");
         } catch (RejectException e) {
+            if (e.getCode() == 421) {
+                // 421 closes the transmission channel (RFC 5321 section 3.8): say it, then close
+                LOG.info("closing the connection of {}: {}", SessionLog.client(session), e.getErrorResponse());
+                throw new DropConnectionException(421, e.getErrorResponse().substring(4));
+            }
             session.sendResponse(e.getErrorResponse());
         }
     }

@@ -7,7 +7,7 @@ import java.util.Optional;
  * An RFC 5321 {@code Mailbox} read strictly, so that no spelling of an address can make a remote recipient look
  * local. The domain is the part after the {@code @} that ends the local part, found by parsing (a quoted local part
  * may hold an {@code @}), lower-cased and without a trailing root dot. {@code %} and {@code !} in a local part are
- * ordinary characters: Mailroot never routes on them.
+ * ordinary characters: Mailroot never routes on them (and RelayPolicy takes them only from a client that may relay).
  *
  * @param localPart as the client wrote it (dot-atom or quoted string); local parts are case-sensitive
  * @param domain lower-cased domain name, or an address literal such as {@code [192.0.2.1]}; empty only in

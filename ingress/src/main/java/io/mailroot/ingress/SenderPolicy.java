@@ -50,19 +50,18 @@ public interface SenderPolicy {
         }
     }
 
-    /** IIS "Limit session size to": once the connection's budget is spent, or a declared size would overspend it. */
+    /**
+     * IIS "Limit session size to", reached gracefully: the message that crosses the limit is accepted, and once the
+     * connection has sent the limit the next MAIL hears {@code 421 4.7.0} and the connection closes. A 4xx at the
+     * next MAIL makes the client reconnect and carry on; a 552 would have bounced a good message.
+     */
     record SessionSizeLimit(long maxBytes) implements SenderPolicy {
 
-        static final SmtpReply EXCEEDED = SmtpReply.of(552, "5.3.4 Session size exceeds limit");
+        static final SmtpReply REACHED = SmtpReply.of(421, "4.7.0 Session size limit reached, closing connection");
 
         @Override
         public Optional<SmtpReply> check(Mail mail) {
-            return exceeded(mail.sessionBytes() + Math.max(0, mail.declaredSize())) ? Optional.of(EXCEEDED) : Optional.empty();
-        }
-
-        /** Whether a connection that has sent {@code total} bytes of message text is past the limit. */
-        boolean exceeded(long total) {
-            return total > maxBytes;
+            return mail.sessionBytes() >= maxBytes ? Optional.of(REACHED) : Optional.empty();
         }
     }
 }

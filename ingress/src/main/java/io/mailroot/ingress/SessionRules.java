@@ -9,7 +9,8 @@ import java.util.List;
  *
  * @param requireTls IIS "Requires TLS encryption": MAIL before STARTTLS gets {@code 530 5.7.0}
  * @param requireAuth IIS anonymous access off: MAIL before AUTH gets {@code 530 5.7.0}
- * @param maxSessionBytes IIS "Limit session size to": the total of the message bodies one connection may send
+ * @param maxSessionBytes IIS "Limit session size to": once one connection's message bodies total this much, its next
+ *     MAIL gets {@code 421 4.7.0} and the connection closes (the message that crossed it was accepted)
  */
 record SessionRules(boolean requireTls, boolean requireAuth, long maxSessionBytes) {
 
@@ -26,12 +27,8 @@ record SessionRules(boolean requireTls, boolean requireAuth, long maxSessionByte
             policies.add(new SenderPolicy.AuthRequired());
         }
         policies.add(new SenderPolicy.DeclaredSizeLimit(maxMessageBytes));
-        policies.add(sessionSizeLimit());
+        policies.add(new SenderPolicy.SessionSizeLimit(maxSessionBytes));
         return List.copyOf(policies);
-    }
-
-    SenderPolicy.SessionSizeLimit sessionSizeLimit() {
-        return new SenderPolicy.SessionSizeLimit(maxSessionBytes);
     }
 
     static SessionRules of(MailrootConfig.VirtualServer vs) {

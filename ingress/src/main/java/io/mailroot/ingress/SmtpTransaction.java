@@ -53,6 +53,7 @@ final class SmtpTransaction implements MessageHandler {
 
     /**
      * MAIL FROM: the virtual server's sender policies (TLS, AUTH, declared size, session budget) must all agree.
+     * A refusal with 421 means the connection is to be closed after it.
      *
      * @param reversePath the sender, "" for the null sender
      */
@@ -109,7 +110,6 @@ final class SmtpTransaction implements MessageHandler {
      * @return the reply to the end of DATA; 250 only once Kafka holds the message
      */
     SmtpReply receive(DataReader.Body body, SessionLedger session) {
-        long before = session == null ? 0 : session.bodyBytes();
         if (session != null) {
             session.addBodyBytes(body.size());
         }
@@ -121,9 +121,6 @@ final class SmtpTransaction implements MessageHandler {
         }
         if (body.longLine()) {
             return SmtpReply.of(552, "5.3.4 Line too long (RFC 5321 4.5.3.1.6)");
-        }
-        if (intake.rules().sessionSizeLimit().exceeded(before + body.size())) {
-            return SenderPolicy.SessionSizeLimit.EXCEEDED;
         }
         return queue(body.bytes());
     }

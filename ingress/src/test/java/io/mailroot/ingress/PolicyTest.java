@@ -46,6 +46,20 @@ class PolicyTest {
     }
 
     @Test
+    void routingInALocalPartNeedsAClientThatMayRelay() throws Exception {
+        Client authenticated = new Client(InetAddress.getLoopbackAddress(), null, "c", "alice");
+        RelayPolicy authRelays = new RelayPolicy("local.test"::equals, AddressList.parse("relay.allow", List.of()), true);
+        RelayPolicy authDoesNot = new RelayPolicy("local.test"::equals, AddressList.parse("relay.allow", List.of()), false);
+        for (String routed : List.of("bob%remote.test@local.test", "remote.test!bob@local.test", "\"bob@remote.test\"@local.test")) {
+            assertEquals("550 5.7.1 Sender-specified routing is not accepted for <" + routed + ">",
+                    authRelays.check(LOOPBACK, mailbox(routed), 0).orElseThrow().toString(), routed);
+            assertTrue(authRelays.check(authenticated, mailbox(routed), 0).isEmpty(), routed);
+            assertTrue(authDoesNot.check(authenticated, mailbox(routed), 0).isPresent(), routed);
+        }
+        assertTrue(authDoesNot.check(LOOPBACK, mailbox("\"bob smith\"@local.test"), 0).isEmpty(), "no routing in it");
+    }
+
+    @Test
     void postmasterWithoutADomainIsAlwaysLocalAndWellFormed() throws Exception {
         Client stranger = new Client(InetAddress.getByName("198.51.100.1"), null, "c", null);
         RelayPolicy closed = new RelayPolicy("local.test"::equals, AddressList.parse("relay.allow", List.of()), false);

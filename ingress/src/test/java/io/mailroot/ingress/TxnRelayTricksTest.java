@@ -16,7 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every spelling of a forward path that has opened relays somewhere, against a virtual server that relays for
  * nobody (relay.allow empty, client 127.0.0.1 not authenticated). Each is either refused or accepted as the local
- * recipient it literally names; after all of them, inbound holds no remote recipient at all.
+ * recipient it literally names; after all of them, inbound holds no remote recipient at all. A local part that
+ * carries routing syntax (percent hack, bang path, quoted address) is refused to such a client, and accepted
+ * literally from one that may relay (relay.allow, or authenticated with allowAuthenticated).
  */
 class TxnRelayTricksTest {
 
@@ -24,13 +26,18 @@ class TxnRelayTricksTest {
 
     @TempDir
     static Path dir;
+    @TempDir
+    static Path relayDir;
     private static TxnHarness harness;
     private static int port;
+    /** The same ingress configuration, but 127.0.0.1 may relay. */
+    private static int relayPort;
 
     @BeforeAll
     static void start() throws Exception {
         harness = TxnHarness.withIngress("txn-relay", dir, "relay: { allow: [] }");
         port = harness.port();
+        relayPort = harness.ingress(relayDir, "relay: { allow: [127.0.0.1] }");
     }
 
     @AfterAll
@@ -50,6 +57,10 @@ class TxnRelayTricksTest {
 
     /** Offers one forward path; when it is accepted, sends a message and checks how the recipient was queued. */
     private static void offer(String path, String expectedReply, String queuedAs) throws Exception {
+        offer(port, path, expectedReply, queuedAs);
+    }
+
+    private static void offer(int port, String path, String expectedReply, String queuedAs) throws Exception {
         try (SmtpTestClient client = TxnHarness.connect(port)) {
             SmtpTestClient.expect(client.command("MAIL FROM:<alice@client.test>"), "250");
             String reply = client.command("RCPT TO:" + path);
@@ -72,23 +83,30 @@ class TxnRelayTricksTest {
         offer("<@remote.test:bob@local.test>", "501 5.1.3", null);
     }
 
+    private static final String ROUTING_REFUSED = "550 5.7.1 Sender-specified routing is not accepted for ";
+
     @Test
-    void percentHackIsALocalPartNeverARoute() throws Exception {
-        offer("<bob%remote.test@local.test>", "250 2.1.5", "bob%remote.test@local.test");
+    void percentHackIsRefusedUnlessTheClientMayRelay() throws Exception {
+        offer("<bob%remote.test@local.test>", ROUTING_REFUSED + "<bob%remote.test@local.test>", null);
+        offer(relayPort, "<bob%remote.test@local.test>", "250 2.1.5", "bob%remote.test@local.test");
         offer("<bob@remote.test%local.test>", "501 5.1.3", null);
-        offer("<bob%local.test@remote.test>", "550 5.7.1", null);
+        offer("<bob%local.test@remote.test>", "550 5.7.1 Unable to relay", null);
     }
 
     @Test
-    void bangPathIsALocalPartNeverARoute() throws Exception {
-        offer("<remote.test!bob@local.test>", "250 2.1.5", "remote.test!bob@local.test");
-        offer("<local.test!bob@remote.test>", "550 5.7.1", null);
+    void bangPathIsRefusedUnlessTheClientMayRelay() throws Exception {
+        offer("<remote.test!bob@local.test>", ROUTING_REFUSED + "<remote.test!bob@local.test>", null);
+        offer(relayPort, "<remote.test!bob@local.test>", "250 2.1.5", "remote.test!bob@local.test");
+        offer("<local.test!bob@remote.test>", "550 5.7.1 Unable to relay", null);
         offer("<remote.test!bob>", "501 5.1.3", null);
     }
 
     @Test
-    void quotedLocalPartWithAtIsLocal() throws Exception {
-        offer("<\"bob@remote.test\"@local.test>", "250 2.1.5", "\"bob@remote.test\"@local.test");
+    void quotedAddressAsLocalPartIsRefusedUnlessTheClientMayRelay() throws Exception {
+        offer("<\"bob@remote.test\"@local.test>", ROUTING_REFUSED + "<\"bob@remote.test\"@local.test>", null);
+        offer(relayPort, "<\"bob@remote.test\"@local.test>", "250 2.1.5", "\"bob@remote.test\"@local.test");
+        offer("<\"bob%remote.test\"@local.test>", ROUTING_REFUSED, null);
+        offer("<\"bob remote\"@local.test>", "250 2.1.5", "\"bob remote\"@local.test");
         offer("<\"bob@local.test\"@remote.test>", "550 5.7.1", null);
         offer("<\"bob>\"@remote.test>", "550 5.7.1", null);
         offer("<bob@local.test@remote.test>", "501 5.1.3", null);

@@ -1,5 +1,6 @@
 package io.mailroot.ingress.auth;
 
+import io.mailroot.core.text.ClientText;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -142,7 +143,7 @@ public final class AuthCommand extends BaseCommand {
             return;
         }
         Duration delay = failures.failed(client);
-        LOG.info("AUTH {} failed for '{}' from {}", mechanism, credentials.user(), client.getHostAddress());
+        LOG.info("AUTH {} failed for '{}' from {}", mechanism, ClientText.forLog(credentials.user()), client.getHostAddress());
         pause(delay);
         session.sendResponse("535 5.7.8 Authentication credentials invalid");
     }

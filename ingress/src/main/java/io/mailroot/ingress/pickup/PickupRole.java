@@ -10,6 +10,7 @@ import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.Role;
+import io.mailroot.core.text.ClientText;
 import io.mailroot.ingress.ReceivedHeader;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -181,7 +182,7 @@ public final class PickupRole implements Role {
         try {
             submit(leftByEarlierRun());
         } catch (IOException | RuntimeException e) {
-            LOG.warn("resubmitting files left in {}: {}", processingDir, e.toString());
+            LOG.warn("resubmitting files left in {}: {}", processingDir, shown(e));
         }
         while (running) {
             boolean more = false;
@@ -189,7 +190,7 @@ public final class PickupRole implements Role {
                 more = look();
             } catch (IOException | RuntimeException e) {
                 if (running) {
-                    LOG.warn("looking at {}: {}", pickupDir, e.toString());
+                    LOG.warn("looking at {}: {}", pickupDir, shown(e));
                 }
             }
             if (!more && !waitForChange()) {
@@ -235,7 +236,7 @@ public final class PickupRole implements Role {
                 try {
                     Files.move(p, processingDir.resolve(p.getFileName()), StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException e) {
-                    LOG.debug("cannot take over {}: {}", p, e.toString());
+                    LOG.debug("cannot take over {}: {}", shown(p), shown(e));
                 }
             }
         }
@@ -298,7 +299,7 @@ public final class PickupRole implements Role {
             return new Claimed(target, id, name);
         } catch (IOException e) {
             // Taken by another watcher, or (on Windows) still open in its writer: look again later.
-            LOG.debug("cannot claim {}: {}", file, e.toString());
+            LOG.debug("cannot claim {}: {}", shown(file), shown(e));
             return null;
         }
     }
@@ -321,11 +322,11 @@ public final class PickupRole implements Role {
                     sent.add(s);
                 }
             } catch (IOException e) {
-                LOG.warn("cannot read Pickup file {}: {}", c.originalName(), e.toString());
+                LOG.warn("cannot read Pickup file {}: {}", shown(c.originalName()), shown(e));
                 putBack(c);
             } catch (RuntimeException e) {
                 // send() blocks up to max.block.ms when Kafka is unreachable: do not wait that long once per file.
-                LOG.warn("cannot queue Pickup file {} (the rest of this look waits for the next): {}", c.originalName(), e.toString());
+                LOG.warn("cannot queue Pickup file {} (the rest of this look waits for the next): {}", shown(c.originalName()), shown(e));
                 putBack(c);
                 kafkaDown = true;
             }
@@ -341,7 +342,7 @@ public final class PickupRole implements Role {
                 putBack(s.file());
             } catch (Exception e) {
                 // Perhaps queued after all: then the file comes once more, which beats not at all.
-                LOG.warn("Kafka did not take Pickup file {}: {}", s.file().originalName(), e.toString());
+                LOG.warn("Kafka did not take Pickup file {}: {}", shown(s.file().originalName()), shown(e));
                 putBack(s.file());
             }
         }
@@ -350,7 +351,7 @@ public final class PickupRole implements Role {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException e) {
-                LOG.warn("queued but cannot delete {} (it will be queued again at restart): {}", p, e.toString());
+                LOG.warn("queued but cannot delete {} (it will be queued again at restart): {}", shown(p), shown(e));
             }
         }
     }
@@ -363,7 +364,7 @@ public final class PickupRole implements Role {
             Path bad = badmail.write(c.id(), new byte[0],
                     "Pickup file " + c.originalName() + " is " + size + " bytes, more than the " + MAX_FILE_BYTES + " a message may have");
             Files.move(c.path(), bad, StandardCopyOption.REPLACE_EXISTING);
-            LOG.warn("Pickup file {} too large, moved to Badmail as {}", c.originalName(), c.id());
+            LOG.warn("Pickup file {} too large, moved to Badmail as {}", shown(c.originalName()), c.id());
             return null;
         }
         byte[] file = Files.readAllBytes(c.path());
@@ -383,7 +384,7 @@ public final class PickupRole implements Role {
         if (message == null) {
             badmail.write(c.id(), file, "Pickup file " + c.originalName() + " cannot be submitted: " + unreadable);
             Files.deleteIfExists(c.path());
-            LOG.warn("Pickup file {} moved to Badmail as {}: {}", c.originalName(), c.id(), unreadable);
+            LOG.warn("Pickup file {} moved to Badmail as {}: {}", shown(c.originalName()), c.id(), shown(unreadable));
             return null;
         }
         Instant now = Instant.now();
@@ -407,7 +408,7 @@ public final class PickupRole implements Role {
             }
             Files.move(c.path(), back, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            LOG.warn("cannot return {} to Pickup (it will be queued at restart): {}", c.path(), e.toString());
+            LOG.warn("cannot return {} to Pickup (it will be queued at restart): {}", shown(c.path()), shown(e));
         }
     }
 
@@ -426,6 +427,14 @@ public final class PickupRole implements Role {
         } catch (InterruptedException | ClosedWatchServiceException e) {
             return false;
         }
+    }
+
+    /**
+     * File names in Pickup are chosen by whoever drops the file, and exceptions about a file carry its name: shown
+     * escaped, so a name holding a line break cannot forge log lines.
+     */
+    private static String shown(Object o) {
+        return ClientText.forLog(String.valueOf(o));
     }
 
     @Override

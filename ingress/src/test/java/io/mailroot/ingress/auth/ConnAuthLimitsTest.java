@@ -125,6 +125,19 @@ class ConnAuthLimitsTest {
     }
 
     @Test
+    void aUserNameWithLineBreaksCannotForgeLogLines() throws Exception {
+        try (io.mailroot.ingress.LogLines log = new io.mailroot.ingress.LogLines(AuthCommand.class);
+             SmtpTestClient c = new SmtpTestClient("127.0.0.1", crowded)) {
+            c.greeting();
+            c.command("EHLO client.test");
+            assertEquals("535 5.7.8 Authentication credentials invalid", c.command(plain("eve\r\nINFO forged login ok", "x")));
+            String line = log.messages().stream().filter(m -> m.contains("forged login")).findFirst().orElseThrow();
+            assertTrue(!line.contains("\n") && !line.contains("\r"), line);
+            assertTrue(line.contains("eve\\r\\nINFO forged login ok"), line);
+        }
+    }
+
+    @Test
     void noMoreHashesRunAtOnceThanTheProcessHasSlots() throws Exception {
         int slots = HashSlots.forThisMachine().size();
         PasswordHash.PEAK.set(0);

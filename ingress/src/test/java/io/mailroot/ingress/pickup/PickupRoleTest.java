@@ -194,6 +194,20 @@ class PickupRoleTest {
     }
 
     @Test
+    void aFileNameOrHeaderWithLineBreaksCannotForgeLogLines() throws Exception {
+        MailrootConfig config = config("lognames", "100ms");
+        try (io.mailroot.ingress.LogLines log = new io.mailroot.ingress.LogLines(PickupRole.class);
+             PickupRole role = start(config)) {
+            Path p = drop(config, "x\nWARN forged line.eml", "From: a@client.test\r\nTo: b@@local.test\r\nX-Note: x\r\n\r\nHi\r\n");
+            Await.until("the file taken", WAIT, () -> !Files.exists(p) && empty(role.processingDir()));
+            Await.until("the Badmail warning", WAIT, () -> log.messages().stream().anyMatch(m -> m.contains("forged line")));
+            String line = log.messages().stream().filter(m -> m.contains("forged line")).findFirst().orElseThrow();
+            assertFalse(line.contains("\n") || line.contains("\r"), line);
+            assertTrue(line.contains("x\\nWARN forged line.eml"), "escaped, nothing lost: " + line);
+        }
+    }
+
+    @Test
     void queuesAddressesInTheFormRcptToGivesThemAndBadmailsThoseItRefuses() throws Exception {
         MailrootConfig config = config("addresses", "100ms");
         try (PickupRole role = start(config)) {

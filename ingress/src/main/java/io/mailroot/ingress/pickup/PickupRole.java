@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * {@code Pickup/.pickup-processing/NODE/ID_name}, so that no other Pickup watcher takes it as well and the queue id
  * survives a crash. It is deleted from there only after the acknowledgement. A process that dies between the
  * acknowledgement and the delete finds the file there at its next start and queues it again under the same id:
- * a duplicate, never a loss. Files that are not messages go to Badmail with the reason.
+ * a duplicate, never a loss. Files that are not messages go to Badmail with the reason. Only what was dropped
+ * is read: after the claim a symbolic link or a file with another name is refused ({@link ClaimedFile}) and its
+ * claimed name removed unread.
  *
  * <p>Several nodes may watch one shared Pickup folder. Each claims into a folder of its own, named by
  * {@link #nodeName}: the fqdn and the host name, the same at every start of the node. At start a node queues again
@@ -86,6 +88,7 @@ public final class PickupRole implements Role {
     private final SettledFiles settled;
     private final AtomicLong looks = new AtomicLong();
     private volatile Consumer<List<Path>> afterQueued = files -> { };
+    private volatile Consumer<Path> afterClaim = file -> { };
     private volatile boolean running;
     private Producer<String, byte[]> producer;
     private WatchService watch;
@@ -173,6 +176,14 @@ public final class PickupRole implements Role {
         this.afterQueued = hook;
     }
 
+    /**
+     * For tests: called with each file just claimed, before it is opened; a test swaps it for a link there, as a
+     * sender racing the claim in Pickup could.
+     */
+    void afterClaim(Consumer<Path> hook) {
+        this.afterClaim = hook;
+    }
+
     /** For tests: how many times the folder has been looked at. */
     long looks() {
         return looks.get();
@@ -208,7 +219,7 @@ public final class PickupRole implements Role {
         List<Claimed> left = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir)) {
             for (Path p : files) {
-                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!claimable(p)) {
                     continue;
                 }
                 String name = p.getFileName().toString();
@@ -230,7 +241,7 @@ public final class PickupRole implements Role {
     private void adoptUnownedClaims() throws IOException {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir.getParent())) {
             for (Path p : files) {
-                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!claimable(p)) {
                     continue;
                 }
                 try {
@@ -240,6 +251,14 @@ public final class PickupRole implements Role {
                 }
             }
         }
+    }
+
+    /**
+     * A file or a symbolic link: links are claimed too (the rename moves the link, never what it points at), so that
+     * {@link ClaimedFile} refuses them with a warning instead of their lying in the folder unnoticed.
+     */
+    private static boolean claimable(Path p) {
+        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p);
     }
 
     /** @return true when settled files were left for the next look because this one was full */
@@ -266,7 +285,7 @@ public final class PickupRole implements Role {
                 } catch (IOException gone) {
                     continue;
                 }
-                if (!a.isRegularFile()) {
+                if (!a.isRegularFile() && !a.isSymbolicLink()) {
                     continue;
                 }
                 present.add(p);
@@ -296,6 +315,7 @@ public final class PickupRole implements Role {
         Path target = processingDir.resolve(id + "_" + name);
         try {
             Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+            afterClaim.accept(target);
             return new Claimed(target, id, name);
         } catch (IOException e) {
             // Taken by another watcher, or (on Windows) still open in its writer: look again later.
@@ -356,18 +376,24 @@ public final class PickupRole implements Role {
         }
     }
 
-    /** @return the pending send, or null when the file went to Badmail instead */
+    /** @return the pending send, or null when the file went to Badmail or was refused instead */
     private Sent send(Claimed c) throws IOException {
-        long size = Files.size(c.path());
-        if (size > MAX_FILE_BYTES) {
-            // Too large to read into memory for Badmail.write: leave the reason, then move the file beside it.
-            Path bad = badmail.write(c.id(), new byte[0],
-                    "Pickup file " + c.originalName() + " is " + size + " bytes, more than the " + MAX_FILE_BYTES + " a message may have");
-            Files.move(c.path(), bad, StandardCopyOption.REPLACE_EXISTING);
-            LOG.warn("Pickup file {} too large, moved to Badmail as {}", shown(c.originalName()), c.id());
+        byte[] file;
+        try (ClaimedFile opened = ClaimedFile.open(c.path())) {
+            long size = opened.size();
+            if (size > MAX_FILE_BYTES) {
+                // Too large to read into memory for Badmail.write: leave the reason, then move the file beside it.
+                Path bad = badmail.write(c.id(), new byte[0],
+                        "Pickup file " + c.originalName() + " is " + size + " bytes, more than the " + MAX_FILE_BYTES + " a message may have");
+                Files.move(c.path(), bad, StandardCopyOption.REPLACE_EXISTING);
+                LOG.warn("Pickup file {} too large, moved to Badmail as {}", shown(c.originalName()), c.id());
+                return null;
+            }
+            file = opened.readAll();
+        } catch (ClaimedFile.Refused r) {
+            refuse(c, r.getMessage());
             return null;
         }
-        byte[] file = Files.readAllBytes(c.path());
         PickupMessage message;
         String unreadable;
         try {
@@ -397,6 +423,20 @@ public final class PickupRole implements Role {
                         message.recipients().stream().map(Recipient::of).toList(), now)
                 .withClient(null, null, null, null, false, "pickup");
         return new Sent(c, producer.send(EnvelopeCodec.toRecord(topics.inbound(), c.id(), new MailRecord(envelope, bytes))));
+    }
+
+    /**
+     * Removes a claimed name that is not a dropped file, unread. It is a link to a file that is not the service's to
+     * keep: deleting the name leaves the file it points at as it was, whereas moving it aside (or into Badmail) would
+     * keep a way to that file inside the service's folders, and fill them with every link someone drops.
+     */
+    private void refuse(Claimed c, String why) {
+        try {
+            Files.deleteIfExists(c.path());
+            LOG.warn("Pickup file {} refused and removed unread: {}", shown(c.originalName()), why);
+        } catch (IOException e) {
+            LOG.warn("Pickup file {} refused ({}) but cannot be removed: {}", shown(c.originalName()), why, shown(e));
+        }
     }
 
     /** Returns a file Kafka did not take to Pickup, where the next look finds it again. */

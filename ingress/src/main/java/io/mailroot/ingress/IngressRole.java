@@ -109,7 +109,7 @@ public final class IngressRole implements Role {
     /** @param key the virtual server's configuration key, {@code virtualServers[i]}, for errors in its lists */
     private Front front(String key, MailrootConfig.VirtualServer vs, UserDirectory users) throws Exception {
         MailrootConfig.ConnectionControl control = vs.connectionControl();
-        ConnectionGate gate = new ConnectionGate(vs.name(), vs.maxConnections(),
+        ConnectionGate gate = new ConnectionGate(vs.name(), vs.maxConnections(), vs.maxConnectionsPerClient(),
                 AddressList.parse(key + ".connectionControl.grant", control.grant(), dns),
                 AddressList.parse(key + ".connectionControl.deny", control.deny(), dns), vs.reverseDnsLookup(), dns);
         SSLContext tls = vs.tls().enabled()

@@ -40,7 +40,7 @@ class ConnFrontDoorTest {
     static Path dir;
     private static DnsResponder dns;
     private static IngressRole ingress;
-    private static int limited, idle, denied, grantByName, grantOther, denyByName, secure, open, lockout, all;
+    private static int limited, perClient, idle, denied, grantByName, grantOther, denyByName, secure, open, lockout, all;
 
     @BeforeAll
     static void start() throws Exception {
@@ -51,6 +51,7 @@ class ConnFrontDoorTest {
         users.put("alice@example.com", "secret".toCharArray(), 1000);
         users.put("bob@other.test", "hunter2".toCharArray(), 1000);
         limited = FreePorts.next();
+        perClient = FreePorts.next();
         idle = FreePorts.next();
         denied = FreePorts.next();
         grantByName = FreePorts.next();
@@ -69,6 +70,7 @@ class ConnFrontDoorTest {
                 dns: { servers: ["%s"], timeout: 2s }
                 virtualServers:
                   - { name: Limited, addresses: [127.0.0.1], port: %d, maxConnections: 2 }
+                  - { name: PerClient, addresses: [127.0.0.1], port: %d, maxConnectionsPerClient: 2 }
                   - { name: Idle, addresses: [127.0.0.1], port: %d, connectionTimeout: 1s }
                   - name: Denied
                     addresses: [127.0.0.1]
@@ -103,7 +105,7 @@ class ConnFrontDoorTest {
                     port: %d
                     authentication: { basic: true, allowAuthWithoutTls: true, maxFailures: 2, lockout: 1m }
                   - { name: All, addresses: [0.0.0.0], port: %d }
-                """.formatted(dns.address(), limited, idle, denied, grantByName, grantOther, denyByName, secure,
+                """.formatted(dns.address(), limited, perClient, idle, denied, grantByName, grantOther, denyByName, secure,
                 secureImplicit, open, lockout, all), dir);
         String prefix = SharedKafka.uniquePrefix("conn");
         ingress = new IngressRole(config, new KafkaClients(SharedKafka.bootstrap(), prefix), new Topics(prefix, 2));
@@ -181,6 +183,35 @@ class ConnFrontDoorTest {
                 return false;
             }
         });
+    }
+
+    @Test
+    void oneClientAddressGetsNoMoreThanItsShareAndRoomAgainWhenOneCloses() throws Exception {
+        try (SmtpTestClient first = greeted(perClient); SmtpTestClient second = greeted(perClient)) {
+            try (SmtpTestClient third = new SmtpTestClient("127.0.0.1", perClient)) {
+                assertEquals("421 4.7.0 Too many connections from your address, try again later", third.greeting());
+                assertTrue(third.closedByServer());
+            }
+            assertTrue(second.command("NOOP").startsWith("250"), "the two admitted are still served");
+            assertTrue(first.command("QUIT").startsWith("221"));
+            // One of the two gone: room for one more, but not for two.
+            SmtpTestClient again = Await.value("a new connection to be greeted", Duration.ofSeconds(10), () -> {
+                try {
+                    SmtpTestClient c = new SmtpTestClient("127.0.0.1", perClient);
+                    if (c.greeting().startsWith("220")) {
+                        return c;
+                    }
+                    c.close();
+                    return null;
+                } catch (IOException e) {
+                    return null;
+                }
+            });
+            try (again; SmtpTestClient over = new SmtpTestClient("127.0.0.1", perClient)) {
+                assertTrue(over.greeting().startsWith("421 4.7.0"), over.greeting());
+                assertTrue(again.command("EHLO client.test").startsWith("250"));
+            }
+        }
     }
 
     @Test

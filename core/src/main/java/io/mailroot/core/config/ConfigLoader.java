@@ -119,7 +119,8 @@ public final class ConfigLoader {
         String name = v.string("name", "Virtual server name", DEFAULT_VIRTUAL_SERVER, "any text");
         List<String> addresses = v.strings("addresses", "General: IP address", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
         int port = v.integer("port", "Advanced: TCP port", 2525, 1, 65535, false);
-        Integer maxConnections = v.integer("maxConnections", "General: Limit number of connections to", null, 1, 1_000_000, true);
+        Integer maxConnections = v.integer("maxConnections", "General: Limit number of connections to", 1000, 1, 1_000_000, true);
+        Integer perClient = v.integer("maxConnectionsPerClient", "(none)", 20, 1, 1_000_000, true);
         Duration timeout = v.duration("connectionTimeout", "General: Connection time-out", Duration.ofMinutes(10), SECOND, Duration.ofDays(1));
         ConfigNode a = v.child("authentication");
         MailrootConfig.Authentication auth = new MailrootConfig.Authentication(
@@ -160,7 +161,7 @@ public final class ConfigLoader {
                 cert == null ? null : base.resolve(cert).normalize(),
                 key == null ? null : base.resolve(key).normalize(),
                 t.integer("implicitPort", "(none: SMTPS/submissions port, RFC 8314)", null, 1, 65535, true));
-        return new MailrootConfig.VirtualServer(name, addresses, port, maxConnections, timeout, auth, control, relay,
+        return new MailrootConfig.VirtualServer(name, addresses, port, maxConnections, perClient, timeout, auth, control, relay,
                 size, session, rcpts, rdns, logging, tls);
     }
 

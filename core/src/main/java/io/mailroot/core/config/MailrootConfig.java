@@ -71,11 +71,16 @@ public record MailrootConfig(
     public record DnsSettings(List<String> servers, Duration timeout) {
     }
 
+    /**
+     * @param maxConnections connections served at once over all the virtual server's listeners; null for no limit
+     * @param maxConnectionsPerClient connections served at once from one client address; null for no limit
+     */
     public record VirtualServer(
             String name,
             List<String> addresses,
             int port,
             Integer maxConnections,
+            Integer maxConnectionsPerClient,
             Duration connectionTimeout,
             Authentication authentication,
             ConnectionControl connectionControl,

@@ -21,7 +21,8 @@ class ConfigLoaderTest {
         assertEquals("Default SMTP Virtual Server", v.name());
         assertEquals(2525, v.port());
         assertEquals(List.of("127.0.0.1"), v.addresses());
-        assertNull(v.maxConnections());
+        assertEquals(1000, v.maxConnections());
+        assertEquals(20, v.maxConnectionsPerClient());
         assertEquals(Duration.ofMinutes(10), v.connectionTimeout());
         assertEquals(2048, v.maxMessageSizeKb());
         assertEquals(10240, v.maxSessionSizeKb());
@@ -63,7 +64,8 @@ class ConfigLoaderTest {
                   - name: Outside
                     addresses: [0.0.0.0]
                     port: 25
-                    maxConnections: 1000
+                    maxConnections: 500
+                    maxConnectionsPerClient: null
                     relay: { allow: [10.0.0.0/8] }
                 delivery:
                   retryIntervals: [30s, 2m]
@@ -72,7 +74,8 @@ class ConfigLoaderTest {
                 """, BASE);
         assertEquals("relay.example.com", c.fqdn());
         assertTrue(c.isLocal("example.com"));
-        assertEquals(1000, c.virtualServers().get(0).maxConnections());
+        assertEquals(500, c.virtualServers().get(0).maxConnections());
+        assertNull(c.virtualServers().get(0).maxConnectionsPerClient(), "null: no per-client limit");
         assertEquals(List.of("10.0.0.0/8"), c.virtualServers().get(0).relay().allow());
         assertEquals(List.of(Duration.ofSeconds(30), Duration.ofMinutes(2)), c.delivery().retryIntervals());
         assertEquals("mx.partner.example:2525", c.delivery().routeDomains().get("partner.example"));

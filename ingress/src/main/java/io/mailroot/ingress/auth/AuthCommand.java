@@ -1,5 +1,6 @@
 package io.mailroot.ingress.auth;
 
+import io.mailroot.core.text.ClientText;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -22,7 +23,8 @@ import org.subethamail.smtp.server.Session;
 /**
  * AUTH PLAIN and LOGIN (RFC 4954, 4616) against the users file, with the replies and enhanced codes of RFC 4954
  * and RFC 3463 (SubEthaSMTP's own command answers without them), a refusal to take a password in clear text
- * unless the virtual server allows it, and a brake on guessing ({@link AuthFailures}). A successful session
+ * unless the virtual server allows it, a brake on guessing ({@link AuthFailures}) and a bound on the password
+ * hashes running at once ({@link HashSlots}, shared by the virtual servers through the users). A successful session
  * carries the user as its {@link AuthenticationHandler} identity, which the transaction layer reads.
  */
 public final class AuthCommand extends BaseCommand {
@@ -111,19 +113,37 @@ public final class AuthCommand extends BaseCommand {
             }
             return;
         }
+        Optional<String> user;
         try {
-            Optional<String> user = verify(credentials);
-            if (user.isPresent()) {
-                failures.succeeded(client);
-                session.setAuthenticationHandler(new AuthenticatedUser(user.get()));
-                session.sendResponse("235 2.7.0 Authentication successful");
+            AuthFailures.Admission admission = failures.admit(client);
+            if (admission != AuthFailures.Admission.ADMITTED) {
+                session.sendResponse(admission == AuthFailures.Admission.LOCKED_OUT
+                        ? "454 4.7.0 Too many authentication failures, try again later"
+                        : "454 4.7.0 Temporary authentication failure");
                 return;
+            }
+            try {
+                user = users.hashing().run(() -> verify(credentials));
+            } catch (HashSlots.Busy busy) {
+                failures.notChecked(client);
+                LOG.info("AUTH {} from {} not checked: every password hash slot is busy", mechanism, client.getHostAddress());
+                session.sendResponse("454 4.7.0 Temporary authentication failure");
+                return;
+            } catch (RuntimeException e) {
+                failures.notChecked(client);
+                throw e;
             }
         } finally {
             Arrays.fill(credentials.password(), '\0');
         }
+        if (user.isPresent()) {
+            failures.succeeded(client);
+            session.setAuthenticationHandler(new AuthenticatedUser(user.get()));
+            session.sendResponse("235 2.7.0 Authentication successful");
+            return;
+        }
         Duration delay = failures.failed(client);
-        LOG.info("AUTH {} failed for '{}' from {}", mechanism, credentials.user(), client.getHostAddress());
+        LOG.info("AUTH {} failed for '{}' from {}", mechanism, ClientText.forLog(credentials.user()), client.getHostAddress());
         pause(delay);
         session.sendResponse("535 5.7.8 Authentication credentials invalid");
     }

@@ -4,6 +4,8 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.crypto.SecretKeyFactory;
 import javax.crypto.spec.PBEKeySpec;
 
@@ -17,6 +19,11 @@ public record PasswordHash(int iterations, byte[] salt, byte[] hash) {
     public static final int ITERATIONS = 600_000;
     private static final String SCHEME = "pbkdf2-sha256";
     private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** For tests: hashes derived so far in this JVM, those running now and the most seen running at once. */
+    static final AtomicLong DERIVED = new AtomicLong();
+    static final AtomicInteger RUNNING = new AtomicInteger();
+    static final AtomicInteger PEAK = new AtomicInteger();
 
     public static PasswordHash create(char[] password) {
         return create(password, ITERATIONS);
@@ -47,6 +54,8 @@ public record PasswordHash(int iterations, byte[] salt, byte[] hash) {
     }
 
     private static byte[] derive(char[] password, byte[] salt, int iterations) {
+        DERIVED.incrementAndGet();
+        PEAK.accumulateAndGet(RUNNING.incrementAndGet(), Math::max);
         try {
             PBEKeySpec spec = new PBEKeySpec(password, salt, iterations, 256);
             try {
@@ -56,6 +65,8 @@ public record PasswordHash(int iterations, byte[] salt, byte[] hash) {
             }
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("PBKDF2WithHmacSHA256 is missing from this JDK", e);
+        } finally {
+            RUNNING.decrementAndGet();
         }
     }
 }

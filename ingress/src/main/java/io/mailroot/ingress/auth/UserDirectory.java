@@ -18,12 +18,24 @@ public final class UserDirectory {
     private static final Logger LOG = LoggerFactory.getLogger(UserDirectory.class);
 
     private final Path file;
+    private final HashSlots hashing;
     private UserStore store;
     private FileTime loadedVersion;
     private long loadedSize = -1;
 
     public UserDirectory(Path file) {
+        this(file, HashSlots.forThisMachine());
+    }
+
+    /** @param hashing what bounds the password checks run at once against these users */
+    UserDirectory(Path file, HashSlots hashing) {
         this.file = file;
+        this.hashing = hashing;
+    }
+
+    /** Where password checks against these users run: {@link #verify} is to be called in one of its slots. */
+    public HashSlots hashing() {
+        return hashing;
     }
 
     /** Whether the user exists and the password is right. */

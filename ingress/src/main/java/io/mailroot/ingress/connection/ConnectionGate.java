@@ -2,7 +2,9 @@ package io.mailroot.ingress.connection;
 
 import io.mailroot.ingress.AddressList;
 import java.net.InetAddress;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -13,6 +15,9 @@ import org.subethamail.smtp.server.SessionHandler;
  * The virtual server's front door, asked before the greeting: IIS's connection control (grant and deny lists of
  * addresses, subnets and domain names) and connection limit, each answered with its enhanced status code.
  * SubEthaSMTP's own limit answers "421 Too many connections" without one, so its limit is set out of the way.
+ * Besides IIS's limit for the whole virtual server there is one per client address, so that one client cannot
+ * take every connection the server has ({@code 421 4.7.0}, a policy refusal of that client, where the server's
+ * own limit is {@code 421 4.3.2}, the system being full).
  *
  * <p>As in IIS, a non-empty grant list means "only the list below"; the deny list means "all except the list
  * below". Domain names are matched against the client's forward-confirmed reverse DNS name.
@@ -23,20 +28,25 @@ public final class ConnectionGate implements SessionHandler {
 
     private final String virtualServer;
     private final Integer maxConnections;
+    private final Integer maxPerClient;
     private final AddressList grant;
     private final AddressList deny;
     private final boolean reverseDnsLookup;
     private final ForwardConfirmedDns dns;
     private final AtomicInteger open = new AtomicInteger();
+    /** Open sessions per client address; an address leaves the map when its last session ends. */
+    private final Map<InetAddress, Integer> perClient = new ConcurrentHashMap<>();
 
     /**
      * @param maxConnections connections served at once over all of the virtual server's listeners; null for no limit
+     * @param maxPerClient connections served at once from one client address; null for no limit
      * @param dns asked only when a list holds domain names or {@code reverseDnsLookup} is on
      */
-    public ConnectionGate(String virtualServer, Integer maxConnections, AddressList grant, AddressList deny,
-                          boolean reverseDnsLookup, ForwardConfirmedDns dns) {
+    public ConnectionGate(String virtualServer, Integer maxConnections, Integer maxPerClient, AddressList grant,
+                          AddressList deny, boolean reverseDnsLookup, ForwardConfirmedDns dns) {
         this.virtualServer = virtualServer;
         this.maxConnections = maxConnections;
+        this.maxPerClient = maxPerClient;
         this.grant = grant;
         this.deny = deny;
         this.reverseDnsLookup = reverseDnsLookup;
@@ -60,6 +70,15 @@ public final class ConnectionGate implements SessionHandler {
                     maxConnections);
             return SessionAcceptance.failure(421, "4.3.2 Too many connections, try again later");
         }
+        if (maxPerClient != null && perClient.merge(address, 1, Integer::sum) > maxPerClient) {
+            leave(address);
+            if (maxConnections != null) {
+                open.decrementAndGet();
+            }
+            LOG.info("{}: connection from {} refused: {} connections open from that address", virtualServer,
+                    address.getHostAddress(), maxPerClient);
+            return SessionAcceptance.failure(421, "4.7.0 Too many connections from your address, try again later");
+        }
         ClientSessions.put(session, new ClientSessions.ClientSession(address, reverseDnsLookup ? name : Optional.empty()));
         return SessionAcceptance.success();
     }
@@ -71,6 +90,19 @@ public final class ConnectionGate implements SessionHandler {
         if (maxConnections != null) {
             open.decrementAndGet();
         }
+        if (maxPerClient != null) {
+            leave(session.getRemoteAddress().getAddress());
+        }
+    }
+
+    /** One session of the address fewer; the entry goes with the last one, so the map holds only open clients. */
+    private void leave(InetAddress address) {
+        perClient.computeIfPresent(address, (a, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** Sessions open now from the address (counted only when there is a per-client limit). */
+    public int openFrom(InetAddress address) {
+        return perClient.getOrDefault(address, 0);
     }
 
     /** Sessions open now (counted only when there is a limit). */

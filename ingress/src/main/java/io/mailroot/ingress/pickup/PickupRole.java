@@ -10,6 +10,7 @@ import io.mailroot.core.message.MailRecord;
 import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.Role;
+import io.mailroot.core.text.ClientText;
 import io.mailroot.ingress.ReceivedHeader;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -52,7 +53,9 @@ import org.slf4j.LoggerFactory;
  * {@code Pickup/.pickup-processing/NODE/ID_name}, so that no other Pickup watcher takes it as well and the queue id
  * survives a crash. It is deleted from there only after the acknowledgement. A process that dies between the
  * acknowledgement and the delete finds the file there at its next start and queues it again under the same id:
- * a duplicate, never a loss. Files that are not messages go to Badmail with the reason.
+ * a duplicate, never a loss. Files that are not messages go to Badmail with the reason. Only what was dropped
+ * is read: after the claim a symbolic link or a file with another name is refused ({@link ClaimedFile}) and its
+ * claimed name removed unread.
  *
  * <p>Several nodes may watch one shared Pickup folder. Each claims into a folder of its own, named by
  * {@link #nodeName}: the fqdn and the host name, the same at every start of the node. At start a node queues again
@@ -85,6 +88,7 @@ public final class PickupRole implements Role {
     private final SettledFiles settled;
     private final AtomicLong looks = new AtomicLong();
     private volatile Consumer<List<Path>> afterQueued = files -> { };
+    private volatile Consumer<Path> afterClaim = file -> { };
     private volatile boolean running;
     private Producer<String, byte[]> producer;
     private WatchService watch;
@@ -173,6 +177,14 @@ public final class PickupRole implements Role {
         this.afterQueued = hook;
     }
 
+    /**
+     * For tests: called with each file just claimed, before it is opened; a test swaps it for a link there, as a
+     * sender racing the claim in Pickup could.
+     */
+    void afterClaim(Consumer<Path> hook) {
+        this.afterClaim = hook;
+    }
+
     /** For tests: how many times the folder has been looked at. */
     long looks() {
         return looks.get();
@@ -182,7 +194,7 @@ public final class PickupRole implements Role {
         try {
             submit(leftByEarlierRun());
         } catch (IOException | RuntimeException e) {
-            LOG.warn("resubmitting files left in {}: {}", processingDir, e.toString());
+            LOG.warn("resubmitting files left in {}: {}", processingDir, shown(e));
         }
         while (running) {
             boolean more = false;
@@ -190,7 +202,7 @@ public final class PickupRole implements Role {
                 more = look();
             } catch (IOException | RuntimeException e) {
                 if (running) {
-                    LOG.warn("looking at {}: {}", pickupDir, e.toString());
+                    LOG.warn("looking at {}: {}", pickupDir, shown(e));
                 }
             }
             if (!more && !waitForChange()) {
@@ -208,7 +220,7 @@ public final class PickupRole implements Role {
         List<Claimed> left = new ArrayList<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir)) {
             for (Path p : files) {
-                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!claimable(p)) {
                     continue;
                 }
                 String name = p.getFileName().toString();
@@ -230,16 +242,24 @@ public final class PickupRole implements Role {
     private void adoptUnownedClaims() throws IOException {
         try (DirectoryStream<Path> files = Files.newDirectoryStream(processingDir.getParent())) {
             for (Path p : files) {
-                if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!claimable(p)) {
                     continue;
                 }
                 try {
                     Files.move(p, processingDir.resolve(p.getFileName()), StandardCopyOption.ATOMIC_MOVE);
                 } catch (IOException e) {
-                    LOG.debug("cannot take over {}: {}", p, e.toString());
+                    LOG.debug("cannot take over {}: {}", shown(p), shown(e));
                 }
             }
         }
+    }
+
+    /**
+     * A file or a symbolic link: links are claimed too (the rename moves the link, never what it points at), so that
+     * {@link ClaimedFile} refuses them with a warning instead of their lying in the folder unnoticed.
+     */
+    private static boolean claimable(Path p) {
+        return Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p);
     }
 
     /** @return true when settled files were left for the next look because this one was full */
@@ -266,7 +286,7 @@ public final class PickupRole implements Role {
                 } catch (IOException gone) {
                     continue;
                 }
-                if (!a.isRegularFile()) {
+                if (!a.isRegularFile() && !a.isSymbolicLink()) {
                     continue;
                 }
                 present.add(p);
@@ -296,10 +316,11 @@ public final class PickupRole implements Role {
         Path target = processingDir.resolve(id + "_" + name);
         try {
             Files.move(file, target, StandardCopyOption.ATOMIC_MOVE);
+            afterClaim.accept(target);
             return new Claimed(target, id, name);
         } catch (IOException e) {
             // Taken by another watcher, or (on Windows) still open in its writer: look again later.
-            LOG.debug("cannot claim {}: {}", file, e.toString());
+            LOG.debug("cannot claim {}: {}", shown(file), shown(e));
             return null;
         }
     }
@@ -322,11 +343,11 @@ public final class PickupRole implements Role {
                     sent.add(s);
                 }
             } catch (IOException e) {
-                LOG.warn("cannot read Pickup file {}: {}", c.originalName(), e.toString());
+                LOG.warn("cannot read Pickup file {}: {}", shown(c.originalName()), shown(e));
                 putBack(c);
             } catch (RuntimeException e) {
                 // send() blocks up to max.block.ms when Kafka is unreachable: do not wait that long once per file.
-                LOG.warn("cannot queue Pickup file {} (the rest of this look waits for the next): {}", c.originalName(), e.toString());
+                LOG.warn("cannot queue Pickup file {} (the rest of this look waits for the next): {}", shown(c.originalName()), shown(e));
                 putBack(c);
                 kafkaDown = true;
             }
@@ -342,7 +363,7 @@ public final class PickupRole implements Role {
                 putBack(s.file());
             } catch (Exception e) {
                 // Perhaps queued after all: then the file comes once more, which beats not at all.
-                LOG.warn("Kafka did not take Pickup file {}: {}", s.file().originalName(), e.toString());
+                LOG.warn("Kafka did not take Pickup file {}: {}", shown(s.file().originalName()), shown(e));
                 putBack(s.file());
             }
         }
@@ -351,23 +372,29 @@ public final class PickupRole implements Role {
             try {
                 Files.deleteIfExists(p);
             } catch (IOException e) {
-                LOG.warn("queued but cannot delete {} (it will be queued again at restart): {}", p, e.toString());
+                LOG.warn("queued but cannot delete {} (it will be queued again at restart): {}", shown(p), shown(e));
             }
         }
     }
 
-    /** @return the pending send, or null when the file went to Badmail instead */
+    /** @return the pending send, or null when the file went to Badmail or was refused instead */
     private Sent send(Claimed c) throws IOException {
-        long size = Files.size(c.path());
-        if (size > MAX_FILE_BYTES) {
-            // Too large to read into memory for Badmail.write: leave the reason, then move the file beside it.
-            Path bad = badmail.write(c.id(), new byte[0],
-                    "Pickup file " + c.originalName() + " is " + size + " bytes, more than the " + MAX_FILE_BYTES + " a message may have");
-            Files.move(c.path(), bad, StandardCopyOption.REPLACE_EXISTING);
-            LOG.warn("Pickup file {} too large, moved to Badmail as {}", c.originalName(), c.id());
+        byte[] file;
+        try (ClaimedFile opened = ClaimedFile.open(c.path())) {
+            long size = opened.size();
+            if (size > MAX_FILE_BYTES) {
+                // Too large to read into memory for Badmail.write: leave the reason, then move the file beside it.
+                Path bad = badmail.write(c.id(), new byte[0],
+                        "Pickup file " + c.originalName() + " is " + size + " bytes, more than the " + MAX_FILE_BYTES + " a message may have");
+                Files.move(c.path(), bad, StandardCopyOption.REPLACE_EXISTING);
+                LOG.warn("Pickup file {} too large, moved to Badmail as {}", shown(c.originalName()), c.id());
+                return null;
+            }
+            file = opened.readAll();
+        } catch (ClaimedFile.Refused r) {
+            refuse(c, r.getMessage());
             return null;
         }
-        byte[] file = Files.readAllBytes(c.path());
         PickupMessage message;
         String unreadable;
         try {
@@ -384,7 +411,7 @@ public final class PickupRole implements Role {
         if (message == null) {
             badmail.write(c.id(), file, "Pickup file " + c.originalName() + " cannot be submitted: " + unreadable);
             Files.deleteIfExists(c.path());
-            LOG.warn("Pickup file {} moved to Badmail as {}: {}", c.originalName(), c.id(), unreadable);
+            LOG.warn("Pickup file {} moved to Badmail as {}: {}", shown(c.originalName()), c.id(), shown(unreadable));
             return null;
         }
         Instant now = Instant.now();
@@ -399,6 +426,20 @@ public final class PickupRole implements Role {
         return new Sent(c, producer.send(EnvelopeCodec.toRecord(topics.inbound(), c.id(), new MailRecord(envelope, bytes))));
     }
 
+    /**
+     * Removes a claimed name that is not a dropped file, unread. It is a link to a file that is not the service's to
+     * keep: deleting the name leaves the file it points at as it was, whereas moving it aside (or into Badmail) would
+     * keep a way to that file inside the service's folders, and fill them with every link someone drops.
+     */
+    private void refuse(Claimed c, String why) {
+        try {
+            Files.deleteIfExists(c.path());
+            LOG.warn("Pickup file {} refused and removed unread: {}", shown(c.originalName()), why);
+        } catch (IOException e) {
+            LOG.warn("Pickup file {} refused ({}) but cannot be removed: {}", shown(c.originalName()), why, shown(e));
+        }
+    }
+
     /** Returns a file Kafka did not take to Pickup, where the next look finds it again. */
     private void putBack(Claimed c) {
         Path back = pickupDir.resolve(c.originalName());
@@ -408,7 +449,7 @@ public final class PickupRole implements Role {
             }
             Files.move(c.path(), back, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            LOG.warn("cannot return {} to Pickup (it will be queued at restart): {}", c.path(), e.toString());
+            LOG.warn("cannot return {} to Pickup (it will be queued at restart): {}", shown(c.path()), shown(e));
         }
     }
 
@@ -427,6 +468,14 @@ public final class PickupRole implements Role {
         } catch (InterruptedException | ClosedWatchServiceException e) {
             return false;
         }
+    }
+
+    /**
+     * File names in Pickup are chosen by whoever drops the file, and exceptions about a file carry its name: shown
+     * escaped, so a name holding a line break cannot forge log lines.
+     */
+    private static String shown(Object o) {
+        return ClientText.forLog(String.valueOf(o));
     }
 
     @Override

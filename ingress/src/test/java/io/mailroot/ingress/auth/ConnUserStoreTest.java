@@ -60,17 +60,88 @@ class ConnUserStoreTest {
     }
 
     @Test
+    void anAttemptCountsAsAFailureWhileItsHashRuns() throws Exception {
+        AuthFailures failures = new AuthFailures(2, Duration.ofMinutes(1));
+        InetAddress a = InetAddress.getByName("192.0.2.3");
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a));
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a));
+        assertEquals(AuthFailures.Admission.TOO_MANY_AT_ONCE, failures.admit(a), "two checks under way make two failures");
+        failures.notChecked(a);
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a), "an attempt never checked counts for nothing");
+        failures.succeeded(a);
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a), "a success forgives");
+    }
+
+    @Test
+    void noMoreHashesRunAtOnceThanThereAreSlots() throws Exception {
+        HashSlots slots = new HashSlots(2, Duration.ofSeconds(30));
+        java.util.concurrent.atomic.AtomicInteger running = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger peak = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            var results = new java.util.ArrayList<java.util.concurrent.Future<Integer>>();
+            for (int i = 0; i < 6; i++) {
+                results.add(pool.submit(() -> slots.run(() -> {
+                    peak.accumulateAndGet(running.incrementAndGet(), Math::max);
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return running.decrementAndGet();
+                })));
+            }
+            io.mailroot.testkit.Await.until("two checks in their slots", Duration.ofSeconds(10), () -> running.get() == 2);
+            release.countDown();
+            for (var r : results) {
+                r.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            assertEquals(2, peak.get());
+        } finally {
+            pool.shutdownNow();
+        }
+        HashSlots one = new HashSlots(1, Duration.ofMillis(50));
+        java.util.concurrent.CountDownLatch inside = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            try {
+                one.run(() -> {
+                    inside.countDown();
+                    try {
+                        return done.await(30, java.util.concurrent.TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        return false;
+                    }
+                });
+            } catch (HashSlots.Busy e) {
+                throw new AssertionError(e);
+            }
+        });
+        holder.start();
+        assertTrue(inside.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        assertThrows(HashSlots.Busy.class, () -> one.run(() -> true), "no slot free within the wait");
+        done.countDown();
+        holder.join();
+    }
+
+    @Test
     void failuresAreCountedPerAddressSlowedAndLockedOut() throws Exception {
         AuthFailures failures = new AuthFailures(3, Duration.ofMinutes(1), Duration.ofMillis(100), Duration.ofMillis(150));
         InetAddress a = InetAddress.getByName("192.0.2.1");
         InetAddress b = InetAddress.getByName("192.0.2.2");
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a));
         assertEquals(Duration.ZERO, failures.failed(a));
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a));
         assertEquals(Duration.ofMillis(100), failures.failed(a));
         assertFalse(failures.lockedOut(a));
+        assertEquals(AuthFailures.Admission.ADMITTED, failures.admit(a));
         assertEquals(Duration.ofMillis(150), failures.failed(a), "capped");
         assertTrue(failures.lockedOut(a));
+        assertEquals(AuthFailures.Admission.LOCKED_OUT, failures.admit(a));
         assertFalse(failures.lockedOut(b));
         AuthFailures brief = new AuthFailures(1, Duration.ofMillis(1));
+        brief.admit(b);
         brief.failed(b);
         io.mailroot.testkit.Await.until("the lockout to expire", Duration.ofSeconds(5), () -> !brief.lockedOut(b));
     }

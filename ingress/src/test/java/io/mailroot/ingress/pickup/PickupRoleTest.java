@@ -194,6 +194,20 @@ class PickupRoleTest {
     }
 
     @Test
+    void aFileNameOrHeaderWithLineBreaksCannotForgeLogLines() throws Exception {
+        MailrootConfig config = config("lognames", "100ms");
+        try (io.mailroot.ingress.LogLines log = new io.mailroot.ingress.LogLines(PickupRole.class);
+             PickupRole role = start(config)) {
+            Path p = drop(config, "x\nWARN forged line.eml", "From: a@client.test\r\nTo: b@@local.test\r\nX-Note: x\r\n\r\nHi\r\n");
+            Await.until("the file taken", WAIT, () -> !Files.exists(p) && empty(role.processingDir()));
+            Await.until("the Badmail warning", WAIT, () -> log.messages().stream().anyMatch(m -> m.contains("forged line")));
+            String line = log.messages().stream().filter(m -> m.contains("forged line")).findFirst().orElseThrow();
+            assertFalse(line.contains("\n") || line.contains("\r"), line);
+            assertTrue(line.contains("x\\nWARN forged line.eml"), "escaped, nothing lost: " + line);
+        }
+    }
+
+    @Test
     void queuesAddressesInTheFormRcptToGivesThemAndBadmailsThoseItRefuses() throws Exception {
         MailrootConfig config = config("addresses", "100ms");
         try (PickupRole role = start(config)) {
@@ -243,6 +257,86 @@ class PickupRoleTest {
             }
         }
         throw new AssertionError("not in Badmail: " + content);
+    }
+
+    /** A file the service can read and a local user cannot, written as a message so that mailing it would work. */
+    private static Path secret(String marker) throws IOException {
+        Path secret = dir.resolve("secret-" + marker);
+        Files.writeString(secret, "From: root@local.test\r\nTo: thief@remote.test\r\nSubject: key\r\n\r\n" + marker + "\r\n");
+        return secret;
+    }
+
+    /**
+     * After the link was dealt with: a plain message dropped behind it is queued (so the watcher has had its look at
+     * everything before it), the secret is neither queued nor in Badmail, and it is still there as it was.
+     */
+    private static void neverMailed(MailrootConfig config, Path secret, String marker) throws IOException {
+        String behind = "behind " + marker.toLowerCase(java.util.Locale.ROOT);
+        drop(config, "after.eml", "From: a@client.test\r\nTo: b@local.test\r\n\r\n" + behind + "\r\n");
+        queuedWith(behind, 1);
+        for (ConsumerRecord<String, byte[]> r : inbound.poll(Duration.ofMillis(200))) {
+            queued.add(EnvelopeCodec.fromRecord(r));
+        }
+        assertTrue(queued.stream().noneMatch(m -> text(m).contains(marker)), "the secret was queued");
+        for (Path bad : badFiles(config.badmailDir())) {
+            assertFalse(Files.readString(bad).contains(marker), "the secret was copied to Badmail: " + bad);
+        }
+        assertTrue(Files.readString(secret).contains(marker), "the file linked to is left as it was");
+    }
+
+    @Test
+    void aSymbolicLinkDroppedIntoPickupIsRemovedUnread() throws Exception {
+        MailrootConfig config = config("symlink", "100ms");
+        Path secret = secret("SYMLINK-SECRET");
+        try (io.mailroot.ingress.LogLines log = new io.mailroot.ingress.LogLines(PickupRole.class);
+             PickupRole role = start(config)) {
+            Path link = Files.createSymbolicLink(config.pickupDir().resolve("key.eml"), secret);
+            Await.until("the link removed from Pickup", WAIT, () -> !Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            neverMailed(config, secret, "SYMLINK-SECRET");
+            assertTrue(empty(role.processingDir()));
+            assertTrue(log.messages().stream().anyMatch(m -> m.contains("key.eml refused and removed unread: a symbolic link")),
+                    log.messages().toString());
+        }
+    }
+
+    @Test
+    void aHardLinkDroppedIntoPickupIsRemovedUnread() throws Exception {
+        MailrootConfig config = config("hardlink", "100ms");
+        Path secret = secret("HARDLINK-SECRET");
+        try (io.mailroot.ingress.LogLines log = new io.mailroot.ingress.LogLines(PickupRole.class);
+             PickupRole role = start(config)) {
+            Path link = Files.createLink(config.pickupDir().resolve("key.eml"), secret);
+            Await.until("the link removed from Pickup", WAIT, () -> !Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS));
+            neverMailed(config, secret, "HARDLINK-SECRET");
+            assertTrue(empty(role.processingDir()));
+            assertEquals(1, Files.getAttribute(secret, "unix:nlink"), "only the link's name was removed");
+            assertTrue(log.messages().stream().anyMatch(m -> m.contains("key.eml refused and removed unread: a file with 2 hard links")),
+                    log.messages().toString());
+        }
+    }
+
+    @Test
+    void aFileSwappedForALinkAfterItsClaimIsNotReadThroughTheLink() throws Exception {
+        MailrootConfig config = config("swap", "100ms");
+        Path secret = secret("SWAPPED-SECRET");
+        try (PickupRole role = new PickupRole(config, clients, topics)) {
+            // As a sender who swaps the file between the watcher's look and its rename would leave it.
+            role.afterClaim(claimed -> {
+                if (claimed.getFileName().toString().endsWith("_innocent.eml")) {
+                    try {
+                        Files.delete(claimed);
+                        Files.createSymbolicLink(claimed, secret);
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                }
+            });
+            role.start();
+            Path p = drop(config, "innocent.eml", "From: a@client.test\r\nTo: b@local.test\r\n\r\ninnocent\r\n");
+            Await.until("the file taken", WAIT, () -> !Files.exists(p));
+            neverMailed(config, secret, "SWAPPED-SECRET");
+            assertTrue(empty(role.processingDir()));
+        }
     }
 
     @Test

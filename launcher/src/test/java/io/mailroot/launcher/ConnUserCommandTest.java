@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mailroot.core.config.ConfigLoader;
+import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.ingress.auth.UserStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -11,6 +13,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +44,8 @@ class ConnUserCommandTest {
         assertEquals(0, run("s3cret\n", "add", "alice@example.com"), err());
         assertTrue(UserStore.load(dir.resolve("users")).verify("alice@example.com", "s3cret".toCharArray()));
         assertFalse(Files.readString(dir.resolve("users")).contains("s3cret"));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("users"))),
+                "password hashes are for the service's eyes only");
 
         assertEquals(1, run("other\n", "add", "alice@example.com"));
         assertTrue(err().contains("already exists"), err());
@@ -54,6 +59,16 @@ class ConnUserCommandTest {
 
         assertEquals(0, run("", "remove", "bob"));
         assertFalse(UserStore.load(dir.resolve("users")).contains("bob"));
+    }
+
+    @Test
+    void theNodeMakesDataDropAndBadmailPrivateAndPickupAsUsual() throws Exception {
+        MailrootConfig config = ConfigLoader.parse("fqdn: relay.test\ndataDir: srv/data\n", dir);
+        MailrootNode.createFolders(config);
+        for (Path p : List.of(dir.resolve("srv"), config.dataDir(), config.dropDir(), config.badmailDir(), config.dropDir().getParent())) {
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), p.toString());
+        }
+        assertTrue(Files.isDirectory(config.pickupDir()));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.mailroot.ingress.pickup;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
@@ -156,7 +157,7 @@ public final class PickupRole implements Role {
         if (!config.pickup().enabled() || running) {
             return;
         }
-        Files.createDirectories(processingDir);
+        createFolders();
         watch = FileSystems.getDefault().newWatchService();
         registration = register();
         producer = clients.producer("mailroot-pickup");
@@ -165,6 +166,12 @@ public final class PickupRole implements Role {
         thread.setDaemon(true);
         thread.start();
         LOG.info("watching {}, claiming into {}", pickupDir, processingDir);
+    }
+
+    /** Pickup with the default mode (who may drop is the operator's choice); the claim folders only for us. */
+    private void createFolders() throws IOException {
+        Files.createDirectories(pickupDir);
+        PrivateFiles.createFolders(processingDir);
     }
 
     private WatchKey register() throws IOException {
@@ -265,7 +272,7 @@ public final class PickupRole implements Role {
     private boolean look() throws IOException {
         if (!registration.isValid()) {
             // The folder was removed and perhaps made again: watch the new one.
-            Files.createDirectories(processingDir);
+            createFolders();
             registration = register();
         }
         long now = System.nanoTime();

@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.mailroot.core.config.ConfigLoader;
-import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.ingress.auth.UserStore;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -59,16 +57,6 @@ class ConnUserCommandTest {
 
         assertEquals(0, run("", "remove", "bob"));
         assertFalse(UserStore.load(dir.resolve("users")).contains("bob"));
-    }
-
-    @Test
-    void theNodeMakesDataDropAndBadmailPrivateAndPickupAsUsual() throws Exception {
-        MailrootConfig config = ConfigLoader.parse("fqdn: relay.test\ndataDir: srv/data\n", dir);
-        MailrootNode.createFolders(config);
-        for (Path p : List.of(dir.resolve("srv"), config.dataDir(), config.dropDir(), config.badmailDir(), config.dropDir().getParent())) {
-            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), p.toString());
-        }
-        assertTrue(Files.isDirectory(config.pickupDir()));
     }
 
     @Test

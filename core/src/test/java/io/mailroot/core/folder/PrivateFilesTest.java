@@ -59,4 +59,15 @@ class PrivateFilesTest {
         assertEquals("rw-------", mode(folder.resolve("ID1.bdr")));
         assertEquals("rwx------", mode(folder));
     }
+
+    @Test
+    void badmailAndDropNameFilesOneWay() throws Exception {
+        assertEquals("ID1", FileNames.safe("ID1"));
+        assertEquals("a_b_.._c", FileNames.safe("a/b\\..\\c"));
+        assertEquals("_hidden", FileNames.safe(".hidden"), "a leading dot would hide the file");
+        Path folder = dir.resolve("Badmail");
+        Path bad = new Badmail(folder).write(".x/../y", new byte[] {1}, "why");
+        assertEquals("_x_.._y.bad", bad.getFileName().toString());
+        assertEquals(folder, bad.getParent(), "in the folder, nowhere else");
+    }
 }

@@ -1,5 +1,6 @@
 package io.mailroot.broker;
 
+import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -47,7 +48,8 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     public synchronized void start() throws Exception {
-        Files.createDirectories(logDir);
+        // The broker's files hold every queued message: its folder is the service's alone.
+        PrivateFiles.createFolders(logDir);
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
         p.put("node.id", "1");

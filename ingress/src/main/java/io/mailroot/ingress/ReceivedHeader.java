@@ -1,6 +1,8 @@
 package io.mailroot.ingress;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.Locale;
@@ -48,6 +50,20 @@ public final class ReceivedHeader {
     public static String from(String source, String protocol, String fqdn, String id, ZonedDateTime at) {
         return "Received: from " + printable(source) + " by " + fqdn + " (Mailroot) with " + protocol + " id " + id + ";\r\n"
                 + "\t" + RFC_5322.format(at) + "\r\n";
+    }
+
+    /** The message as queued: our header (ASCII, ending in CRLF) in front of the bytes as received. */
+    public static byte[] prepend(String header, byte[] message) {
+        byte[] h = header.getBytes(StandardCharsets.US_ASCII);
+        byte[] out = new byte[h.length + message.length];
+        System.arraycopy(h, 0, out, 0, h.length);
+        System.arraycopy(message, 0, out, h.length, message.length);
+        return out;
+    }
+
+    /** {@link #from} dated {@code at} in UTC, prepended to the message that came another way than SMTP. */
+    public static byte[] prependFrom(String source, String protocol, String fqdn, String id, Instant at, byte[] message) {
+        return prepend(from(source, protocol, fqdn, id, ZonedDateTime.ofInstant(at, ZoneOffset.UTC)), message);
     }
 
     /** RFC 3848's name for how the message came: greeting, TLS and authentication. */

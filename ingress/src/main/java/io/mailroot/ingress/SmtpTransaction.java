@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZonedDateTime;
@@ -130,13 +129,9 @@ final class SmtpTransaction implements MessageHandler {
         Instant now = Instant.now();
         boolean tls = tls();
         String auth = client.authIdentity();
-        byte[] header = ReceivedHeader.format(client, intake.reverseDnsLookup(),
-                        ReceivedHeader.protocol(extended, tls, auth != null), intake.fqdn(), id,
-                        ZonedDateTime.ofInstant(now, ZoneId.systemDefault()))
-                .getBytes(StandardCharsets.US_ASCII);
-        byte[] message = new byte[header.length + received.length];
-        System.arraycopy(header, 0, message, 0, header.length);
-        System.arraycopy(received, 0, message, header.length, received.length);
+        byte[] message = ReceivedHeader.prepend(ReceivedHeader.format(client, intake.reverseDnsLookup(),
+                ReceivedHeader.protocol(extended, tls, auth != null), intake.fqdn(), id,
+                ZonedDateTime.ofInstant(now, ZoneId.systemDefault())), received);
         for (MessagePolicy policy : intake.messagePolicies()) {
             Optional<SmtpReply> refusal = policy.check(client, message);
             if (refusal.isPresent()) {

@@ -164,6 +164,19 @@ class TxnPartsTest {
     }
 
     @Test
+    void everyWayInPrependsItsReceivedHeaderTheSameWay() {
+        byte[] message = "Subject: hi\r\n\r\nbody\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] queued = ReceivedHeader.prependFrom("pickup", "Pickup", "relay.test", "ID1",
+                java.time.Instant.parse("2026-11-28T17:05:09Z"), message);
+        assertEquals("Received: from pickup by relay.test (Mailroot) with Pickup id ID1;\r\n"
+                + "\tSat, 28 Nov 2026 17:05:09 +0000\r\nSubject: hi\r\n\r\nbody\r\n",
+                new String(queued, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(1, ReceivedHeader.count(queued));
+        assertEquals("X: y\r\nbody", new String(ReceivedHeader.prepend("X: y\r\n", "body".getBytes(java.nio.charset.StandardCharsets.US_ASCII)),
+                java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    @Test
     void receivedHeaderNamesProtocolAndVerdict() throws Exception {
         ZonedDateTime at = ZonedDateTime.of(2026, 11, 28, 17, 5, 9, 0, ZoneOffset.UTC);
         InetAddress loopback = InetAddress.getByName("127.0.0.1");

@@ -2,10 +2,12 @@ package io.mailroot.launcher;
 
 import io.mailroot.broker.EmbeddedKafkaBroker;
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.role.Role;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -34,10 +36,19 @@ public final class MailrootNode implements AutoCloseable {
         this.bootstrapOverride = bootstrapOverride;
     }
 
-    public synchronized void start() throws Exception {
-        for (var dir : List.of(config.pickupDir(), config.dropDir(), config.badmailDir(), config.dataDir())) {
-            Files.createDirectories(dir);
+    /**
+     * dataDir, Drop and Badmail (and any parent made for them) only for the service's user, 0700; Pickup with the
+     * default mode, since who may drop mail there is for the operator to decide.
+     */
+    static void createFolders(MailrootConfig config) throws IOException {
+        for (var dir : List.of(config.dataDir(), config.dropDir(), config.badmailDir())) {
+            PrivateFiles.createFolders(dir);
         }
+        Files.createDirectories(config.pickupDir());
+    }
+
+    public synchronized void start() throws Exception {
+        createFolders(config);
         String bootstrap = bootstrapOverride;
         if (bootstrap == null && config.kafka().embedded()) {
             broker = new EmbeddedKafkaBroker(config.dataDir().resolve("kafka"), config.kafka().embeddedPort(),

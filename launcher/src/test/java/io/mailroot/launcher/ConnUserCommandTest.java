@@ -11,6 +11,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +42,8 @@ class ConnUserCommandTest {
         assertEquals(0, run("s3cret\n", "add", "alice@example.com"), err());
         assertTrue(UserStore.load(dir.resolve("users")).verify("alice@example.com", "s3cret".toCharArray()));
         assertFalse(Files.readString(dir.resolve("users")).contains("s3cret"));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("users"))),
+                "password hashes are for the service's eyes only");
 
         assertEquals(1, run("other\n", "add", "alice@example.com"));
         assertTrue(err().contains("already exists"), err());

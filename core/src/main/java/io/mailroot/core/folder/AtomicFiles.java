@@ -9,7 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 
-/** Writes a file so that a reader sees all of it or none of it, and a crash leaves no half file under its name. */
+/**
+ * Writes a file so that a reader sees all of it or none of it, and a crash leaves no half file under its name. The
+ * file is private to the service ({@link PrivateFiles}: 0600, in folders made 0700), from its temporary name on.
+ */
 public final class AtomicFiles {
 
     private AtomicFiles() {
@@ -17,10 +20,11 @@ public final class AtomicFiles {
 
     public static void write(Path target, byte[]... parts) throws IOException {
         Path dir = target.getParent();
-        Files.createDirectories(dir);
+        PrivateFiles.createFolders(dir);
         Path tmp = dir.resolve("." + target.getFileName() + ".tmp");
-        try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
+        // A temporary file left by a crash is made anew, so that its mode is ours and nobody holds it open.
+        Files.deleteIfExists(tmp);
+        try (FileChannel ch = PrivateFiles.createFile(tmp)) {
             for (byte[] part : parts) {
                 ByteBuffer b = ByteBuffer.wrap(part);
                 while (b.hasRemaining()) {

@@ -26,7 +26,7 @@ public final class Badmail {
 
     /** Writes the reason first, then the message, so a listed {@code .bad} always has its reason beside it. */
     public Path write(String id, byte[] message, String reason) throws IOException {
-        String safe = id.replaceAll("[^A-Za-z0-9._-]", "_");
+        String safe = FileNames.safe(id);
         AtomicFiles.write(dir.resolve(safe + ".bdr"), reason.getBytes(StandardCharsets.UTF_8));
         Path bad = dir.resolve(safe + ".bad");
         AtomicFiles.write(bad, message);

@@ -1,61 +1,92 @@
 package io.mailroot.core.folder;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Small state files only this service's user may read (0600 in a 0700 folder, whatever the umask): the node id, the
- * embedded broker's secret. On a file system without POSIX permissions the files are written without them.
+ * Files and folders only the service's own user may read: what Mailroot keeps holds mail, password hashes and
+ * keys. A file is 0600 and a folder 0700 from the moment it exists, whatever the process umask (the mode is set
+ * again after the create, since a umask can take bits from the create mode). A folder that already exists keeps
+ * the mode its owner gave it. On a file system without POSIX permissions (Windows) files are made as usual.
  */
 public final class PrivateFiles {
 
-    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
+    public static final Set<PosixFilePermission> FILE_MODE = PosixFilePermissions.fromString("rw-------");
+    public static final Set<PosixFilePermission> FOLDER_MODE = PosixFilePermissions.fromString("rwx------");
 
     private PrivateFiles() {
     }
 
-    /** Creates {@code dir} and missing parents; a folder it creates is 0700. */
-    public static Path directories(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
+    /** Makes the folder and each missing parent, 0700; what exists is left as it is. */
+    public static Path createFolders(Path dir) throws IOException {
+        Path abs = dir.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
             return dir;
         }
-        Path parent = dir.toAbsolutePath().getParent();
+        Path parent = abs.getParent();
         if (parent != null) {
-            directories(parent);
+            createFolders(parent);
         }
         try {
-            return POSIX ? Files.createDirectory(dir, attribute("rwx------")) : Files.createDirectory(dir);
+            if (posix(abs)) {
+                Files.createDirectory(abs, PosixFilePermissions.asFileAttribute(FOLDER_MODE));
+                Files.setPosixFilePermissions(abs, FOLDER_MODE);
+            } else {
+                Files.createDirectory(abs);
+            }
         } catch (FileAlreadyExistsException e) {
-            return dir;
+            if (!Files.isDirectory(abs)) {
+                throw e;
+            }
+            // made meanwhile by another thread or process: theirs, as it is
         }
+        return dir;
+    }
+
+    /** Creates a new file (it must not exist) 0600 and opens it for writing. */
+    public static FileChannel createFile(Path file) throws IOException {
+        if (!posix(file)) {
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
+        FileAttribute<Set<PosixFilePermission>> mode = PosixFilePermissions.asFileAttribute(FILE_MODE);
+        FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), mode);
+        try {
+            Files.setPosixFilePermissions(file, FILE_MODE);
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+        return ch;
     }
 
     /**
-     * The text kept in {@code file} (trimmed); when there is none yet, {@code value} written there first, as a whole
-     * (temp file, then rename), mode 0600, so every later call and every restart reads the same.
+     * The text kept in {@code file} (trimmed); when there is none yet, {@code value} is written there first, as a
+     * whole (temp file, then rename), mode 0600, so every later call and every restart reads the same: the node id,
+     * the embedded broker's secret.
      */
     public static String readOrCreate(Path file, Supplier<String> value) throws IOException {
         if (Files.exists(file)) {
             return Files.readString(file, StandardCharsets.UTF_8).trim();
         }
-        directories(file.toAbsolutePath().getParent());
-        String v = value.get();
+        createFolders(file.toAbsolutePath().getParent());
         Path tmp = file.resolveSibling("." + file.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
         Files.deleteIfExists(tmp);
-        if (POSIX) {
-            Files.createFile(tmp, attribute("rw-------"));
-        } else {
-            Files.createFile(tmp);
+        try (FileChannel ch = createFile(tmp)) {
+            ch.write(ByteBuffer.wrap((value.get() + "\n").getBytes(StandardCharsets.UTF_8)));
+            ch.force(true);
         }
-        Files.writeString(tmp, v + "\n", StandardCharsets.UTF_8);
         try {
             // No REPLACE_EXISTING: should another process have won the race, its value stands.
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
@@ -65,7 +96,7 @@ public final class PrivateFiles {
         return Files.readString(file, StandardCharsets.UTF_8).trim();
     }
 
-    private static FileAttribute<?> attribute(String mode) {
-        return PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode));
+    private static boolean posix(Path p) {
+        return p.getFileSystem().supportedFileAttributeViews().contains("posix");
     }
 }

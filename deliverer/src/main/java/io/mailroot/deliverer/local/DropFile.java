@@ -1,5 +1,6 @@
 package io.mailroot.deliverer.local;
 
+import io.mailroot.core.folder.FileNames;
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.Recipient;
 import java.io.IOException;
@@ -31,9 +32,7 @@ public record DropFile(String id, String sender, List<String> recipients, byte[]
 
     /** The file name for a queue id; anything that is not safe in a file name becomes {@code _}. */
     public static String fileName(String id) {
-        String safe = id.replaceAll("[^A-Za-z0-9._-]", "_");
-        // A leading dot would hide the file and look like AtomicFiles' temporary files.
-        return (safe.startsWith(".") ? "_" + safe.substring(1) : safe) + EXTENSION;
+        return FileNames.safe(id) + EXTENSION;
     }
 
     /** The envelope block that precedes the message in the file. */

@@ -141,6 +141,9 @@ class DropWriterRoleTest {
             assertArrayEquals(concat("X-Sender: <>\r\nX-Receiver: postmaster@local.test\r\n"
                     .getBytes(StandardCharsets.US_ASCII), bounce.message()), read(report));
 
+            // Private to the service whatever the umask: a Drop file holds someone's mail.
+            assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file)));
+            assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(config.dropDir())));
             DropFile parsed = DropFile.parse(file);
             assertEquals("alice@a.test", parsed.sender());
             assertEquals(List.of("bob@local.test", "carol@local.test"), parsed.recipients());

@@ -28,8 +28,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -239,11 +237,7 @@ public final class HttpSubmissionRole implements Role {
                        String authIdentity) throws BadRequest {
         InetAddress client = exchange.getRemoteAddress().getAddress();
         Instant now = Instant.now();
-        byte[] received = ReceivedHeader.from(Client.addressLiteral(client), "HTTP", config.fqdn(), id,
-                ZonedDateTime.ofInstant(now, ZoneOffset.UTC)).getBytes(StandardCharsets.US_ASCII);
-        byte[] bytes = new byte[received.length + message.length];
-        System.arraycopy(received, 0, bytes, 0, received.length);
-        System.arraycopy(message, 0, bytes, received.length, message.length);
+        byte[] bytes = ReceivedHeader.prependFrom(Client.addressLiteral(client), "HTTP", config.fqdn(), id, now, message);
         Envelope envelope = Envelope.received(id, sender, recipients.stream().map(Recipient::of).toList(), now)
                 .withClient(client.getHostAddress(), null, null, authIdentity, false, "http");
         if (!inbound.put(new MailRecord(envelope, bytes))) {

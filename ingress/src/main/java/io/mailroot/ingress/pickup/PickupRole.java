@@ -2,6 +2,8 @@ package io.mailroot.ingress.pickup;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.folder.FileNames;
+import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
@@ -15,7 +17,6 @@ import io.mailroot.ingress.ReceivedHeader;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
@@ -29,8 +30,6 @@ import java.nio.file.WatchService;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -128,7 +127,7 @@ public final class PickupRole implements Role {
      * often share it; the host name is what tells them apart and stays the same across restarts.
      */
     static String nodeName(String fqdn) {
-        return (fqdn + "-" + hostName()).toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9._-]", "_");
+        return FileNames.safe((fqdn + "-" + hostName()).toLowerCase(Locale.ROOT));
     }
 
     private static String hostName() {
@@ -156,7 +155,7 @@ public final class PickupRole implements Role {
         if (!config.pickup().enabled() || running) {
             return;
         }
-        Files.createDirectories(processingDir);
+        createFolders();
         watch = FileSystems.getDefault().newWatchService();
         registration = register();
         producer = clients.producer("mailroot-pickup");
@@ -166,6 +165,12 @@ public final class PickupRole implements Role {
         thread.setUncaughtExceptionHandler(io.mailroot.core.role.FatalErrors.process().uncaughtHandler());
         thread.start();
         LOG.info("watching {}, claiming into {}", pickupDir, processingDir);
+    }
+
+    /** Pickup with the default mode (who may drop is the operator's choice); the claim folders only for us. */
+    private void createFolders() throws IOException {
+        Files.createDirectories(pickupDir);
+        PrivateFiles.createFolders(processingDir);
     }
 
     private WatchKey register() throws IOException {
@@ -266,7 +271,7 @@ public final class PickupRole implements Role {
     private boolean look() throws IOException {
         if (!registration.isValid()) {
             // The folder was removed and perhaps made again: watch the new one.
-            Files.createDirectories(processingDir);
+            createFolders();
             registration = register();
         }
         long now = System.nanoTime();
@@ -415,11 +420,7 @@ public final class PickupRole implements Role {
             return null;
         }
         Instant now = Instant.now();
-        byte[] received = ReceivedHeader.from("pickup", "Pickup", config.fqdn(), c.id(), ZonedDateTime.ofInstant(now, ZoneOffset.UTC))
-                .getBytes(StandardCharsets.US_ASCII);
-        byte[] bytes = new byte[received.length + message.queued().length];
-        System.arraycopy(received, 0, bytes, 0, received.length);
-        System.arraycopy(message.queued(), 0, bytes, received.length, message.queued().length);
+        byte[] bytes = ReceivedHeader.prependFrom("pickup", "Pickup", config.fqdn(), c.id(), now, message.queued());
         Envelope envelope = Envelope.received(c.id(), message.sender(),
                         message.recipients().stream().map(Recipient::of).toList(), now)
                 .withClient(null, null, null, null, false, "pickup");

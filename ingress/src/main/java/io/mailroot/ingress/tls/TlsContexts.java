@@ -1,6 +1,8 @@
 package io.mailroot.ingress.tls;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.AtomicFiles;
+import io.mailroot.core.folder.PrivateFiles;
 import java.io.IOException;
 import java.net.Socket;
 import java.io.Reader;
@@ -130,23 +132,18 @@ public final class TlsContexts {
         } catch (org.bouncycastle.operator.OperatorCreationException e) {
             throw new GeneralSecurityException(e);
         }
-        Files.createDirectories(crt.getParent());
+        PrivateFiles.createFolders(crt.getParent());
         // PKCS#8 ("PRIVATE KEY"), which every TLS tool reads.
         String pkcs8 = "-----BEGIN PRIVATE KEY-----\n"
                 + java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(pair.getPrivate().getEncoded())
                 + "\n-----END PRIVATE KEY-----\n";
-        Files.deleteIfExists(keyFile);
-        try {
-            // Owner-only from the moment it exists, not after a window of default permissions.
-            Files.createFile(keyFile, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException notPosix) {
-            Files.createFile(keyFile);
-        }
-        Files.writeString(keyFile, pkcs8, StandardCharsets.US_ASCII);
-        try (JcaPEMWriter w = new JcaPEMWriter(Files.newBufferedWriter(crt, StandardCharsets.US_ASCII))) {
+        // Owner-only from the moment it exists (AtomicFiles), not after a window of default permissions.
+        AtomicFiles.write(keyFile, pkcs8.getBytes(StandardCharsets.US_ASCII));
+        java.io.StringWriter pem = new java.io.StringWriter();
+        try (JcaPEMWriter w = new JcaPEMWriter(pem)) {
             w.writeObject(cert);
         }
+        AtomicFiles.write(crt, pem.toString().getBytes(StandardCharsets.US_ASCII));
     }
 
     private static SSLContext context(PrivateKey key, X509Certificate[] chain) throws GeneralSecurityException, IOException {

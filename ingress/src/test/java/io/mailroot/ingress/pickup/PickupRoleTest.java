@@ -126,6 +126,16 @@ class PickupRoleTest {
     }
 
     @Test
+    void theClaimFoldersAreTheServicesAlone() throws Exception {
+        MailrootConfig config = config("modes", "100ms");
+        try (PickupRole role = start(config)) {
+            for (Path p : List.of(role.processingDir(), role.processingDir().getParent())) {
+                assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p)), p.toString());
+            }
+        }
+    }
+
+    @Test
     void doesNothingWhenDisabled() throws Exception {
         MailrootConfig config = ConfigLoader.parse("fqdn: relay.test\nmailroot: " + dir.resolve("off") + "\npickup: { enabled: false }\n", dir);
         try (PickupRole role = start(config)) {

@@ -26,6 +26,8 @@ class ConnTlsContextsTest {
         TlsContexts.forServer(new MailrootConfig.Tls(true, null, null, null), tls, "relay.test");
         String first = Files.readString(tls.resolve("selfsigned.crt"));
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve("selfsigned.key"))));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve("selfsigned.crt"))));
+        assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tls)));
         TlsContexts.forServer(new MailrootConfig.Tls(true, null, null, null), tls, "relay.test");
         assertEquals(first, Files.readString(tls.resolve("selfsigned.crt")), "kept across starts");
     }

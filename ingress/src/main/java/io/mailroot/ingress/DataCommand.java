@@ -1,6 +1,9 @@
 package io.mailroot.ingress;
 
+import io.mailroot.ingress.connection.CommandInput;
+import io.mailroot.ingress.connection.SessionSocket;
 import java.io.ByteArrayInputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,8 +48,16 @@ final class DataCommand extends BaseCommand {
             SmtpTransaction transaction = handler instanceof SmtpTransaction t ? t : null;
             int limit = transaction != null ? transaction.maxMessageBytes()
                     : session.getServer().getMaxMessageSize() > 0 ? session.getServer().getMaxMessageSize() : Integer.MAX_VALUE - 16;
+            SessionSocket.of(session.getSocket()).flatMap(SessionSocket::input).ifPresent(CommandInput::dataFollows);
             session.sendResponse("354 End data with <CR><LF>.<CR><LF>");
-            DataReader.Body body = DataReader.read(session.getRawInput(), limit);
+            DataReader.Body body;
+            try {
+                body = DataReader.read(session.getRawInput(), limit);
+            } catch (EOFException e) {
+                // the client went away (or was cut off) in the middle: nobody is left to answer
+                session.quit();
+                return;
+            }
             session.sendResponse(reply(handler, transaction, body, sessions.of(session), session));
         } finally {
             session.resetMailTransaction();

@@ -10,6 +10,7 @@ import io.mailroot.ingress.auth.UserDirectory;
 import io.mailroot.ingress.connection.ConnectionGate;
 import io.mailroot.ingress.connection.ForwardConfirmedDns;
 import io.mailroot.ingress.connection.IdleWatchdog;
+import io.mailroot.ingress.connection.SessionStart;
 import io.mailroot.ingress.tls.StartTlsCommand;
 import io.mailroot.ingress.tls.TlsContexts;
 import java.net.InetAddress;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.SSLContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -27,7 +29,6 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.subethamail.smtp.internal.server.CommandHandler;
 import org.subethamail.smtp.server.SMTPServer;
 
 /**
@@ -186,6 +187,8 @@ public final class IngressRole implements Role {
                 : Optional.of(InetAddress.getByName(address));
         Duration idle = vs.connectionTimeout();
         SSLContext implicit = implicitTls ? front.tls() : null;
+        // the listener's sockets ask its command table, which exists once the server is built (before it starts)
+        AtomicReference<SMTPServer> built = new AtomicReference<>();
         SMTPServer server = SMTPServer.port(port)
                 .bindAddress(bind)
                 .hostName(config.fqdn())
@@ -193,8 +196,9 @@ public final class IngressRole implements Role {
                 .serverThreadName("mailroot-smtp-" + port + "-" + address)
                 .messageHandlerFactory(front.intake()::open)
                 .insertReceivedHeaders(false)
-                .serverSocketFactory(() -> new NoDelayServerSocket(watchdog, idle, implicit))
-                .sessionHandler(front.gate())
+                .serverSocketFactory(() -> new NoDelayServerSocket(watchdog, idle, implicit,
+                        line -> SmtpCommands.dispatchable(built.get(), line)))
+                .sessionHandler(new SessionStart(front.gate()))
                 .maxMessageSize(front.intake().maxMessageBytes())
                 // RecipientLimit answers with the enhanced code; SubEthaSMTP's own check would not.
                 .maxRecipients(-1)
@@ -206,13 +210,9 @@ public final class IngressRole implements Role {
                 .connectionTimeout((int) Math.min(Integer.MAX_VALUE, idle.multipliedBy(2).plusSeconds(10).toMillis()),
                         TimeUnit.MILLISECONDS)
                 .build();
-        CommandHandler commands = server.getCommandHandler();
-        commands.addCommand(new EhloCommand(front.tls() != null, front.auth()));
-        commands.addCommand(new StartTlsCommand(front.tls()));
-        commands.addCommand(front.auth());
-        // Last: it replaces MAIL, RCPT, DATA and the rest, and wraps every command present, ours included, in the
-        // command-line limit (which also notes EHLO for the Received header).
-        SmtpCommands.install(server);
+        built.set(server);
+        SmtpCommands.install(server, new EhloCommand(front.tls() != null, front.auth()), new StartTlsCommand(front.tls()),
+                front.auth());
         return server;
     }
 

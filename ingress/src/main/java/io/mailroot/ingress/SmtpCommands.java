@@ -1,7 +1,10 @@
 package io.mailroot.ingress;
 
+import io.mailroot.ingress.tls.StartTlsCommand;
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
+import java.util.StringTokenizer;
 import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.internal.server.Command;
 import org.subethamail.smtp.internal.server.CommandHandler;
@@ -9,28 +12,42 @@ import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.smtp.server.Session;
 
 /**
- * The SubEthaSMTP 7.2 commands Mailroot replaces. This is the one place that installs commands into SubEthaSMTP's
- * internal package; policy talks to it only through {@link SmtpTransaction}. Why each is replaced:
+ * The command table of a listener, the one place that installs commands into SubEthaSMTP's internal package; policy
+ * talks to it only through {@link SmtpTransaction}. Every verb is answered by a command of ours:
  * <ul>
  * <li>MAIL ({@link MailCommand}) and RCPT ({@link RcptCommand}): strict paths and ESMTP parameters.</li>
  * <li>DATA ({@link DataCommand}): ends only at CRLF.CRLF, refuses bare CR/LF, and limits size without buffering.</li>
- * <li>BDAT: not advertised, so refused rather than half-supported.</li>
- * <li>RSET, NOOP, QUIT, VRFY, EXPN, HELP: the stock replies lack enhanced status codes (RFC 2034); the stock HELP
- * also lists every command SubEthaSMTP knows, offered or not.</li>
+ * <li>EHLO ({@link EhloCommand}) lists exactly what we honour; HELO, RSET, NOOP, QUIT, VRFY, EXPN, HELP answer with
+ * enhanced status codes (RFC 2034), which the stock ones lack; BDAT is not advertised, so refused rather than
+ * half-supported.</li>
+ * <li>Any other verb SubEthaSMTP registers itself (a later version may add some) is replaced by
+ * {@code 502 5.5.1}, so a library upgrade cannot start answering for us. The one exception is a stock AUTH on a
+ * listener built with an authentication handler factory of its own (tests do that).</li>
  * </ul>
- * Every command present, the stock ones that stay included, is then wrapped in {@link CommandLineLimit}; commands
- * added after {@link #install} (EHLO, STARTTLS, AUTH) are not, so call it last. The replies SubEthaSMTP makes
- * outside any command (an unknown verb, an unreadable line) get their enhanced codes from
- * {@link io.mailroot.ingress.connection.StockReplies} on the way out.
+ * Every command is wrapped in {@link CommandLineLimit}. Lines no command would take (unknown verbs, unreadable or
+ * overlong lines) never reach SubEthaSMTP's command handler: the connection's
+ * {@link io.mailroot.ingress.connection.CommandInput} answers them, asking {@link #dispatchable} which lines a
+ * command would take.
  */
 final class SmtpCommands {
 
     private SmtpCommands() {
     }
 
+    /** The commands of a listener without TLS or AUTH. */
     static void install(SMTPServer server) {
+        install(server, new Command[0]);
+    }
+
+    /**
+     * @param own the listener's EHLO, STARTTLS and AUTH, in place of the defaults
+     */
+    static void install(SMTPServer server, Command... own) {
         CommandHandler commands = server.getCommandHandler();
         SessionLedger.Registry sessions = new SessionLedger.Registry();
+        commands.addCommand(new EhloCommand());
+        commands.addCommand(new StartTlsCommand(null));
+        commands.addCommand(new Helo());
         commands.addCommand(new MailCommand(sessions));
         commands.addCommand(new RcptCommand());
         commands.addCommand(new DataCommand(sessions));
@@ -41,11 +58,58 @@ final class SmtpCommands {
         commands.addCommand(new FixedReply("VRFY", "502 5.5.1 VRFY command is disabled", false));
         commands.addCommand(new FixedReply("EXPN", "502 5.5.1 EXPN command is disabled", false));
         commands.addCommand(new FixedReply("HELP", "214 2.0.0 See RFC 5321", false));
+        for (Command command : own) {
+            commands.addCommand(command);
+        }
+        boolean stockAuth = server.getAuthenticationHandlerFactory().isPresent();
         for (String verb : List.copyOf(commands.getVerbs())) {
             Command command = commands.getCommand(verb);
+            if (!ours(command) && !(stockAuth && verb.equals("AUTH"))) {
+                command = new FixedReply(verb, "502 5.5.1 Command not implemented", false);
+            }
             if (!(command instanceof CommandLineLimit)) {
                 commands.addCommand(new CommandLineLimit(command, sessions));
             }
+        }
+    }
+
+    private static boolean ours(Command command) {
+        return command instanceof CommandLineLimit || command.getClass().getName().startsWith("io.mailroot.");
+    }
+
+    /**
+     * Whether SubEthaSMTP's command handler finds a command for {@code line}, as it looks one up: by the first four
+     * characters, else by the first word, upper-cased.
+     */
+    static boolean dispatchable(SMTPServer server, String line) {
+        if (server == null || line.length() < 4) {
+            return false;
+        }
+        CommandHandler commands = server.getCommandHandler();
+        if (commands.containsCommand(line.substring(0, 4).toUpperCase(Locale.ENGLISH))) {
+            return true;
+        }
+        StringTokenizer words = new StringTokenizer(line);
+        return words.hasMoreTokens() && commands.containsCommand(words.nextToken().toUpperCase(Locale.ENGLISH));
+    }
+
+    /** HELO (RFC 5321 section 4.1.1.1): plain SMTP, no extensions. */
+    static final class Helo extends BaseCommand {
+
+        Helo() {
+            super("HELO", "Introduce yourself.", "<hostname>");
+        }
+
+        @Override
+        public void execute(String commandString, Session session) throws IOException {
+            String[] args = getArgs(commandString);
+            if (args.length < 2) {
+                session.sendResponse("501 5.5.4 Syntax: HELO hostname");
+                return;
+            }
+            session.resetMailTransaction();
+            session.setHelo(args[1]);
+            session.sendResponse("250 " + session.getServer().getHostName());
         }
     }
 

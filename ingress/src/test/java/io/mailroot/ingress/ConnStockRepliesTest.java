@@ -118,9 +118,10 @@ class ConnStockRepliesTest {
             assertTrue(c.closedByServer());
         }
         try (SmtpTestClient c = greeted()) {
+            // a well-framed line that is not UTF-8 is one bad command: the session goes on
             c.send("NOOP \u0080\r\n");
             assertEquals("501 5.5.2 Invalid character encoding", c.reply());
-            assertTrue(c.closedByServer());
+            assertEquals("250 2.0.0 Ok", c.command("NOOP"));
         }
     }
 

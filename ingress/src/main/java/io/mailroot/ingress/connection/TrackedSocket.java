@@ -8,34 +8,44 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import javax.net.ssl.SSLSocket;
 
 /**
  * An accepted client connection that knows how long it has been waiting for the client, so that the
  * {@link IdleWatchdog} can close an idle one with {@code 421 4.4.2}. SubEthaSMTP's own read time-out answers
  * without an enhanced status code, so it is kept only as a backstop far behind the watchdog.
  *
- * <p>After STARTTLS (or from the start, on an implicit-TLS port) the SMTP session talks through an SSLSocket
- * layered over this one; {@link #layeredUnder(SSLSocket)} records it so that the watchdog's 421 is sent encrypted.
- *
- * <p>The connection also counts the client's errors across STARTTLS (see {@link StockReplies}, which the session's
- * replies pass through, here or on the {@link TlsSessionSocket}).
+ * <p>The SMTP session talks through the {@link SessionSocket} over this one (over TLS on it after STARTTLS or on an
+ * implicit-TLS port); the watchdog's 421 goes out through it, so it is encrypted when the session is. The
+ * connection also counts the client's errors across STARTTLS (see {@link ReplyOutput}).
  */
 public final class TrackedSocket extends Socket {
 
     /** Replies with code 500, 501, 502, 504 or 555 one connection may cause before it is closed with 421 4.7.0. */
     public static final int MAX_ERRORS = 20;
 
-    private static final byte[] IDLE_REPLY = "421 4.4.2 Idle timeout, closing connection\r\n".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] IDLE_REPLY = reply("421 4.4.2 Idle timeout, closing connection");
+    static final byte[] LINE_TOO_SLOW = reply("421 4.4.2 Command line not completed in time, closing connection");
+    static final byte[] DATA_TOO_SLOW = reply("421 4.4.2 Message data too slow, closing connection");
+
+    /**
+     * When waiting for the client must end, and what it is told then. Set by {@link CommandInput} for a command line
+     * and for DATA; without one, the idle limit runs from the start of each read (a TLS handshake, say).
+     */
+    private record Deadline(long at, byte[] reply) {
+    }
+
+    private static byte[] reply(String text) {
+        return (text + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
 
     private final long idleLimitNanos;
     private volatile long waitingSince;
-    private volatile Socket top = this;
+    private volatile Deadline deadline;
+    private volatile SessionSocket session;
     private final AtomicBoolean expired = new AtomicBoolean();
     private volatile long expiredAt;
     private final AtomicInteger errors = new AtomicInteger();
     private InputStream input;
-    private OutputStream output;
 
     /** Unconnected: {@link java.net.ServerSocket#implAccept} connects it. */
     TrackedSocket(long idleLimitNanos) {
@@ -51,32 +61,14 @@ public final class TrackedSocket extends Socket {
         return input;
     }
 
-    /** Replies written here pass {@link StockReplies} while they are clear text, i.e. until TLS is layered over. */
-    @Override
-    public synchronized OutputStream getOutputStream() throws IOException {
-        if (output == null) {
-            output = new StockReplies(super.getOutputStream(), this, () -> top == this, this::closeQuietly);
-        }
-        return output;
+    /** Records the session socket the SMTP session writes through, for the watchdog's 421. */
+    void servedBy(SessionSocket sessionSocket) {
+        session = sessionSocket;
     }
 
-    /**
-     * Records TLS layered over this connection, before its handshake, and returns the socket the SMTP session is to
-     * read and write through: {@code tls} with {@link StockReplies} on its clear-text side.
-     */
-    public SSLSocket layeredUnder(SSLSocket tls) {
-        top = tls;
-        return new TlsSessionSocket(tls, this);
-    }
-
-    /**
-     * Whether the connection under an SMTP session's socket (this, or TLS over this) has had
-     * {@link #MAX_ERRORS}; false for a socket that is not tracked.
-     */
-    public static boolean tooManyErrors(Socket sessionSocket) {
-        TrackedSocket tracked = sessionSocket instanceof TrackedSocket t ? t
-                : sessionSocket instanceof TlsSessionSocket s ? s.connection() : null;
-        return tracked != null && tracked.errors.get() >= MAX_ERRORS;
+    /** Whether the connection has had {@link #MAX_ERRORS}. */
+    public boolean tooManyErrors() {
+        return errors.get() >= MAX_ERRORS;
     }
 
     /** Counts one error; true for the one that reaches {@link #MAX_ERRORS}. */
@@ -87,18 +79,39 @@ public final class TrackedSocket extends Socket {
     /** Whether a read has been waiting for the client for longer than the idle limit. */
     boolean idle(long now) {
         long since = waitingSince;
-        return since != 0 && now - since > idleLimitNanos && !isClosed();
+        if (since == 0 || isClosed()) {
+            return false;
+        }
+        Deadline d = deadline;
+        return d != null ? now - d.at() > 0 : now - since > idleLimitNanos;
     }
 
-    /** Sends 421 4.4.2 and closes; returns false if that was already done. */
+    /** The connection's time-out (virtualServers[].connectionTimeout), in nanoseconds. */
+    long idleLimitNanos() {
+        return idleLimitNanos;
+    }
+
+    /** From now on, a read still waiting at {@code at} (System.nanoTime) ends the connection with {@code reply}. */
+    void deadline(long at, byte[] reply) {
+        deadline = new Deadline(at, reply);
+    }
+
+    /** Back to the idle limit counted from the start of each read. */
+    void noDeadline() {
+        deadline = null;
+    }
+
+    /** Sends the 421 4.4.2 of the deadline missed and closes; returns false if that was already done. */
     boolean expire() {
         if (!expired.compareAndSet(false, true)) {
             return false;
         }
         expiredAt = System.nanoTime();
         try {
-            OutputStream out = top.getOutputStream();
-            out.write(IDLE_REPLY);
+            SessionSocket served = session;
+            OutputStream out = served != null ? served.getOutputStream() : super.getOutputStream();
+            Deadline d = deadline;
+            out.write(d == null ? IDLE_REPLY : d.reply());
             out.flush();
         } catch (IOException | RuntimeException e) {
             // the client is gone already: closing is all that is left

@@ -1,9 +1,11 @@
 package io.mailroot.ingress.tls;
 
-import io.mailroot.ingress.connection.TrackedSocket;
+import io.mailroot.ingress.connection.CommandInput;
+import io.mailroot.ingress.connection.SessionSocket;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
@@ -48,21 +50,21 @@ public final class StartTlsCommand extends BaseCommand {
             session.sendResponse("503 5.5.1 STARTTLS not permitted after AUTH");
             return;
         }
-        long discarded = discardPending(session.getRawInput());
+        Optional<CommandInput> framed = SessionSocket.of(session.getSocket()).flatMap(SessionSocket::input);
+        long discarded = framed.isPresent() ? framed.get().discardPending() : discardPending(session.getRawInput());
         if (discarded > 0) {
             LOG.warn("{}: {} bytes sent after STARTTLS before the 220 were discarded",
                     session.getRemoteAddress().getAddress().getHostAddress(), discarded);
         }
         session.sendResponse("220 2.0.0 Ready to start TLS");
         Socket plain = session.getSocket();
+        Optional<SessionSocket> ours = SessionSocket.of(plain);
         SSLSocket tls;
         try {
-            tls = TlsContexts.serverSocket(context, plain);
-            if (plain instanceof TrackedSocket tracked) {
-                // before the handshake: from here on the tracked socket carries ciphertext, and the session's
-                // replies get their enhanced codes on the clear-text side of the TLS socket instead
-                tls = tracked.layeredUnder(tls);
-            }
+            tls = TlsContexts.serverSocket(context, ours.isPresent() ? ours.get().connection() : plain);
+            // before the handshake: from here on the connection carries ciphertext, and the session's lines are
+            // framed, and its replies counted, on the clear-text side of the TLS socket
+            ours.ifPresent(s -> s.startTls(tls));
             tls.startHandshake();
         } catch (IOException e) {
             LOG.debug("TLS handshake with {} failed: {}", session.getRemoteAddress(), e.toString());
@@ -71,7 +73,7 @@ public final class StartTlsCommand extends BaseCommand {
             return;
         }
         // A new reader over the TLS stream: the clear-text buffer and reader are dropped with everything in them.
-        session.setSocket(tls);
+        session.setSocket(ours.isPresent() ? ours.get() : tls);
         session.resetSmtpProtocol();
         session.setTlsStarted(true);
     }

@@ -2,6 +2,7 @@ package io.mailroot.launcher;
 
 import io.mailroot.broker.EmbeddedKafkaBroker;
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
@@ -35,7 +36,9 @@ public final class MailrootNode implements AutoCloseable {
     }
 
     public synchronized void start() throws Exception {
-        for (var dir : List.of(config.pickupDir(), config.dropDir(), config.badmailDir(), config.dataDir())) {
+        // dataDir holds the broker's secret and the node id: private to this user.
+        PrivateFiles.directories(config.dataDir());
+        for (var dir : List.of(config.pickupDir(), config.dropDir(), config.badmailDir())) {
             Files.createDirectories(dir);
         }
         String bootstrap = bootstrapOverride;
@@ -48,8 +51,15 @@ public final class MailrootNode implements AutoCloseable {
             bootstrap = config.kafka().bootstrap();
         }
         Topics topics = new Topics(config.kafka().topicPrefix(), config.delivery().retryIntervals().size());
-        TopicCreator.ensure(bootstrap, topics, config.kafka().partitions(), (short) config.kafka().replication());
-        KafkaClients clients = new KafkaClients(bootstrap, config.kafka().topicPrefix());
+        KafkaClients clients;
+        if (broker != null) {
+            clients = new KafkaClients(bootstrap, config.kafka().topicPrefix(), broker.clientSecurity());
+        } else if (bootstrapOverride != null) {
+            clients = new KafkaClients(bootstrap, config.kafka().topicPrefix());
+        } else {
+            clients = new KafkaClients(bootstrap, config.kafka().topicPrefix(), config.kafka().security());
+        }
+        TopicCreator.ensure(clients, topics, config.kafka().partitions(), (short) config.kafka().replication());
         try {
             for (RoleName name : roleNames) {
                 Role role = name.create(config, clients, topics);

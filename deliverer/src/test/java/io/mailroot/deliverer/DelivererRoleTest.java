@@ -33,7 +33,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -95,7 +94,7 @@ class DelivererRoleTest {
         prefix = kafka.prefix;
         topics = kafka.topics;
         clients = kafka.clients;
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        admin = Admin.create(SharedKafka.adminConfig());
         MailrootConfig config = ConfigLoader.parse("""
                 fqdn: relay.test
                 localDomains: [local.test]

@@ -14,7 +14,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -44,7 +43,7 @@ public final class KafkaFixture implements AutoCloseable {
         topics = new Topics(prefix, 2);
         TopicCreator.ensure(bootstrap, topics, partitions, (short) 1);
         clients = new KafkaClients(bootstrap, prefix);
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        admin = Admin.create(SharedKafka.adminConfig());
     }
 
     /** Sends the records and waits until Kafka has them all. */

@@ -59,8 +59,15 @@ public final class MailrootNode implements AutoCloseable {
             bootstrap = config.kafka().bootstrap();
         }
         Topics topics = new Topics(config.kafka().topicPrefix(), config.delivery().retryIntervals().size());
-        TopicCreator.ensure(bootstrap, topics, config.kafka().partitions(), (short) config.kafka().replication());
-        KafkaClients clients = new KafkaClients(bootstrap, config.kafka().topicPrefix());
+        KafkaClients clients;
+        if (broker != null) {
+            clients = new KafkaClients(bootstrap, config.kafka().topicPrefix(), broker.clientSecurity());
+        } else if (bootstrapOverride != null) {
+            clients = new KafkaClients(bootstrap, config.kafka().topicPrefix());
+        } else {
+            clients = new KafkaClients(bootstrap, config.kafka().topicPrefix(), config.kafka().security());
+        }
+        TopicCreator.ensure(clients, topics, config.kafka().partitions(), (short) config.kafka().replication());
         try {
             for (RoleName name : roleNames) {
                 Role role = name.create(config, clients, topics);

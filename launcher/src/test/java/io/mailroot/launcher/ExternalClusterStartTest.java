@@ -8,12 +8,11 @@ import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.testkit.SharedKafka;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
@@ -25,13 +24,17 @@ class ExternalClusterStartTest {
     @TempDir
     Path dir;
 
-    private MailrootConfig config(String prefix, String extra) {
+    /** The test broker as any external cluster with SASL is configured: the keys an operator would write. */
+    private MailrootConfig config(String prefix, String extra) throws Exception {
+        String secret = Files.readString(SharedKafka.secretFile()).trim();
         return ConfigLoader.parse("fqdn: relay.test\ndataDir: " + dir + "\npickup: {enabled: false}\n"
-                + "kafka:\n  bootstrap: \"" + SharedKafka.bootstrap() + "\"\n  topicPrefix: " + prefix + "\n" + extra, dir);
+                + "kafka:\n  bootstrap: \"" + SharedKafka.bootstrap() + "\"\n  topicPrefix: " + prefix + "\n"
+                + "  security: {protocol: SASL_PLAINTEXT}\n"
+                + "  sasl: {mechanism: PLAIN, username: mailroot, password: \"" + secret + "\"}\n" + extra, dir);
     }
 
     @Test
-    void aClusterWithFewerBrokersThanTheDefaultThreeReplicasFailsStartUpNamingTheKey() {
+    void aClusterWithFewerBrokersThanTheDefaultThreeReplicasFailsStartUpNamingTheKey() throws Exception {
         String prefix = SharedKafka.uniquePrefix("rf-default");
         MailrootNode node = new MailrootNode(config(prefix, ""), List.of(RoleName.ROUTER), null);
         ConfigException e = assertThrows(ConfigException.class, node::start);
@@ -46,7 +49,7 @@ class ExternalClusterStartTest {
         try (MailrootNode node = new MailrootNode(config(prefix, "  replicationFactor: 1\n"), List.of(RoleName.ROUTER),
                 null)) {
             node.start();
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, SharedKafka.bootstrap()))) {
+            try (Admin admin = Admin.create(SharedKafka.adminConfig())) {
                 ConfigResource inbound = new ConfigResource(ConfigResource.Type.TOPIC, prefix + "inbound");
                 ConfigEntry minIsr = admin.describeConfigs(List.of(inbound)).all().get(30, TimeUnit.SECONDS)
                         .get(inbound).get("min.insync.replicas");

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -59,7 +58,7 @@ final class NdrHarness implements AutoCloseable {
                 .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
         inbound.assign(parts);
         inbound.seekToBeginning(parts);
-        admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap));
+        admin = Admin.create(clients.adminConfig());
         role = new NdrRole(config, clients, topics);
         if (start) {
             role.start();

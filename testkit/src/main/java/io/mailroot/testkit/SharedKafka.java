@@ -1,12 +1,18 @@
 package io.mailroot.testkit;
 
 import io.mailroot.broker.EmbeddedKafkaBroker;
+import io.mailroot.core.kafka.KafkaClients;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
-/** One real embedded Kafka broker per test JVM, started on first use and stopped when the JVM exits. */
+/**
+ * One real embedded Kafka broker per test JVM, started on first use and stopped when the JVM exits. It requires
+ * SASL as Mailroot's embedded broker does; {@code new KafkaClients(bootstrap(), prefix)} gets its credentials (see
+ * {@link KafkaClients#KafkaClients(String, String)}), and so does {@link #adminConfig()}.
+ */
 public final class SharedKafka {
 
     private static EmbeddedKafkaBroker broker;
@@ -19,7 +25,7 @@ public final class SharedKafka {
         if (broker == null) {
             try {
                 Path dir = Files.createTempDirectory("mailroot-test-kafka");
-                EmbeddedKafkaBroker b = new EmbeddedKafkaBroker(dir, 0, 0);
+                EmbeddedKafkaBroker b = new EmbeddedKafkaBroker(dir.resolve("kafka"), 0, 0);
                 b.start();
                 broker = b;
                 Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -31,6 +37,17 @@ public final class SharedKafka {
             }
         }
         return broker.bootstrap();
+    }
+
+    /** Where the shared broker keeps its SASL secret. */
+    public static synchronized Path secretFile() {
+        bootstrap();
+        return broker.secretFile();
+    }
+
+    /** For an Admin client of the shared broker: its bootstrap and credentials. */
+    public static Map<String, Object> adminConfig() {
+        return new KafkaClients(bootstrap(), "").adminConfig();
     }
 
     /** A topic prefix of its own for each test, so tests on the shared broker never see each other's records. */

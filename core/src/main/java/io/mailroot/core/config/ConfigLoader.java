@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.mailroot.core.kafka.KafkaSecurity;
 import io.mailroot.core.net.HostAndPort;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -77,12 +78,13 @@ public final class ConfigLoader {
         }
 
         ConfigNode k = n.child("kafka");
-        MailrootConfig.KafkaSettings kafka = new MailrootConfig.KafkaSettings(
-                k.string("bootstrap", "(none)", "embedded", "embedded, or host:port[,host:port...]"),
-                k.string("topicPrefix", "(none)", "mailroot.", "a topic name prefix"),
-                k.integer("partitions", "(none)", 6, 1, 10000, false),
-                k.integer("replicationFactor", "(none)", null, 1, 32, false),
-                k.integer("embeddedPort", "(none)", 9092, 1, 65534, false));
+        String bootstrap = k.string("bootstrap", "(none)", "embedded", "embedded, or host:port[,host:port...]");
+        String topicPrefix = k.string("topicPrefix", "(none)", "mailroot.", "a topic name prefix");
+        int partitions = k.integer("partitions", "(none)", 6, 1, 10000, false);
+        Integer replicationFactor = k.integer("replicationFactor", "(none)", null, 1, 32, false);
+        int embeddedPort = k.integer("embeddedPort", "(none)", 9092, 1, 65534, false);
+        MailrootConfig.KafkaSettings kafka = new MailrootConfig.KafkaSettings(bootstrap, topicPrefix, partitions,
+                replicationFactor, embeddedPort, kafkaSecurity(k, base));
 
         ConfigNode dn = n.child("dns");
         List<String> servers = dn.strings("servers", "(Windows DNS client)", List.of(), "host[:port] of resolvers; empty: the system resolver");
@@ -113,6 +115,30 @@ public final class ConfigLoader {
         n.rejectUnknown();
         return new MailrootConfig(fqdn, dataDir, nodeId, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
                 usersFile, pickup, http);
+    }
+
+    /** How clients authenticate to an external cluster; the embedded broker ignores these and uses its own secret. */
+    private static KafkaSecurity kafkaSecurity(ConfigNode k, Path base) {
+        String protocols = String.join(", ", KafkaSecurity.PROTOCOLS);
+        String mechanisms = String.join(", ", KafkaSecurity.MECHANISMS);
+        ConfigNode sec = k.child("security");
+        String protocol = sec.string("protocol", "(none)", "PLAINTEXT", protocols + " (external cluster only)");
+        sec.check("protocol", protocol, KafkaSecurity.PROTOCOLS::contains, protocols);
+        ConfigNode sasl = k.child("sasl");
+        String mechanism = sasl.string("mechanism", "(none)", "SCRAM-SHA-512", mechanisms);
+        sasl.check("mechanism", mechanism, KafkaSecurity.MECHANISMS::contains, mechanisms);
+        String username = sasl.string("username", "(none)", null, "a user name; required with SASL_*");
+        String password = sasl.string("password", "(none)", null, "a password; required with SASL_*");
+        ConfigNode ssl = k.child("ssl");
+        String truststore = ssl.string("truststore", "(none)", null,
+                "a PEM file of CA certificates, or a .p12/.jks trust store; null: the JDK's");
+        String truststorePassword = ssl.string("truststorePassword", "(none)", null, "the trust store's password, or null");
+        if (protocol.startsWith("SASL_") && (username == null || password == null)) {
+            throw ConfigException.invalid(sasl.keyOf(username == null ? "username" : "password"), "null",
+                    "a value when kafka.security.protocol is " + protocol);
+        }
+        return new KafkaSecurity(protocol, mechanism, username, password,
+                truststore == null ? null : base.resolve(truststore).normalize(), truststorePassword);
     }
 
     private static MailrootConfig.VirtualServer virtualServer(ConfigNode v, Path base) {

@@ -47,9 +47,10 @@ public record MailrootConfig(
      * @param bootstrap {@code embedded} for the in-process broker, else a Kafka bootstrap list
      * @param replicationFactor as configured, or null for the default (see {@link #replication()})
      * @param embeddedPort the embedded broker's client port; its controller listens on the next one
+     * @param security how clients authenticate to an external cluster (the embedded broker has its own secret)
      */
     public record KafkaSettings(String bootstrap, String topicPrefix, int partitions, Integer replicationFactor,
-                                int embeddedPort) {
+                                int embeddedPort, io.mailroot.core.kafka.KafkaSecurity security) {
 
         /** Replicas of each topic Mailroot creates on an external cluster unless configured otherwise. */
         public static final int EXTERNAL_REPLICATION = 3;

@@ -2,6 +2,7 @@ package io.mailroot.core.kafka;
 
 import java.util.HashMap;
 import java.util.Map;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -13,15 +14,31 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Makes the producers and consumers every role uses, with the settings that make "250 means queued" true:
- * idempotent acks=all producers, read_committed consumers, no auto-commit.
+ * idempotent acks=all producers, read_committed consumers, no auto-commit; and the {@link KafkaSecurity} that
+ * authenticates them.
  */
-public record KafkaClients(String bootstrap, String groupPrefix) {
+public record KafkaClients(String bootstrap, String groupPrefix, KafkaSecurity security) {
+
+    /**
+     * Clients with the credentials of the broker this JVM runs at {@code bootstrap} (the embedded one, and in tests
+     * the shared test broker), else none (PLAINTEXT).
+     */
+    public KafkaClients(String bootstrap, String groupPrefix) {
+        this(bootstrap, groupPrefix, KafkaSecurity.inProcess(bootstrap).orElse(KafkaSecurity.NONE));
+    }
+
+    /** For an Admin client (topic creation, tests): the bootstrap and the security settings. */
+    public Map<String, Object> adminConfig() {
+        Map<String, Object> c = new HashMap<>(security.clientProperties());
+        c.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return c;
+    }
 
     /** Largest record Mailroot writes; topics and the embedded broker are created to accept it. */
     public static final int MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
     public Map<String, Object> producerConfig(String clientId) {
-        Map<String, Object> c = new HashMap<>();
+        Map<String, Object> c = new HashMap<>(security.clientProperties());
         c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
         c.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -51,7 +68,7 @@ public record KafkaClients(String bootstrap, String groupPrefix) {
     }
 
     public Map<String, Object> consumerConfig(String group, String clientId) {
-        Map<String, Object> c = new HashMap<>();
+        Map<String, Object> c = new HashMap<>(security.clientProperties());
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, groupPrefix + group);
         c.put(ConsumerConfig.CLIENT_ID_CONFIG, clientId);

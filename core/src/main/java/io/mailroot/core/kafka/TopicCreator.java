@@ -10,7 +10,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -33,9 +32,16 @@ public final class TopicCreator {
         return Math.max(1, Math.min(2, replication - 1));
     }
 
+    /** With the clients {@code new KafkaClients(bootstrap, "")} makes (the in-process broker's credentials, if any). */
     public static void ensure(String bootstrap, Topics topics, int partitions, short replication)
             throws InterruptedException, ExecutionException, TimeoutException {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        ensure(new KafkaClients(bootstrap, ""), topics, partitions, replication);
+    }
+
+    public static void ensure(KafkaClients clients, Topics topics, int partitions, short replication)
+            throws InterruptedException, ExecutionException, TimeoutException {
+        String bootstrap = clients.bootstrap();
+        try (Admin admin = Admin.create(clients.adminConfig())) {
             int brokers = admin.describeCluster().nodes().get(30, TimeUnit.SECONDS).size();
             if (brokers < replication) {
                 // Kafka would refuse the topics too, but in its words; say which setting to change.

@@ -44,6 +44,31 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void externalClusterSecurityKeysBecomeClientProperties() {
+        ConfigException missing = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("kafka: {bootstrap: \"k1:9093\", security: {protocol: SASL_SSL}}", BASE));
+        assertTrue(missing.getMessage().contains("kafka.sasl.username"), missing.getMessage());
+        assertThrows(ConfigException.class, () -> ConfigLoader.parse("kafka: {security: {protocol: TLS}}", BASE));
+
+        var security = ConfigLoader.parse("""
+                kafka:
+                  bootstrap: "k1:9093"
+                  security: { protocol: SASL_SSL }
+                  sasl: { mechanism: SCRAM-SHA-512, username: relay, password: "p\\"w" }
+                  ssl: { truststore: ca.pem }
+                """, BASE).kafka().security();
+        var p = security.clientProperties();
+        assertEquals("SASL_SSL", p.get("security.protocol"));
+        assertEquals("SCRAM-SHA-512", p.get("sasl.mechanism"));
+        assertEquals("org.apache.kafka.common.security.scram.ScramLoginModule required username=\"relay\""
+                + " password=\"p\\\"w\";", p.get("sasl.jaas.config"));
+        assertEquals(BASE.resolve("ca.pem").toString(), p.get("ssl.truststore.location"));
+        assertEquals("PEM", p.get("ssl.truststore.type"));
+        assertTrue(!security.toString().contains("p\"w"), "the password stays out of logs");
+        assertEquals("PLAINTEXT", ConfigLoader.parse("", BASE).kafka().security().clientProperties().get("security.protocol"));
+    }
+
+    @Test
     void replicationIsOneOnTheEmbeddedBrokerAndThreeOnAnExternalClusterUnlessSet() {
         assertEquals(1, ConfigLoader.parse("", BASE).kafka().replication());
         assertEquals(3, ConfigLoader.parse("kafka: {bootstrap: \"k1:9092,k2:9092\"}", BASE).kafka().replication());

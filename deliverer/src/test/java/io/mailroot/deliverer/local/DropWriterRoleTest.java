@@ -31,7 +31,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -102,7 +101,7 @@ class DropWriterRoleTest {
 
     /** The drop group has committed up to the end of the local topic. */
     private boolean committedToTheEnd() {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        try (Admin admin = Admin.create(SharedKafka.adminConfig())) {
             Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(prefix + "drop")
                     .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
             int n = admin.describeTopics(List.of(topics.local())).allTopicNames().get(10, TimeUnit.SECONDS)

@@ -25,10 +25,10 @@ final class CommandLineLimit implements Command {
 
     private static final Logger LOG = LoggerFactory.getLogger(CommandLineLimit.class);
 
-    private final Command wrapped;
+    private final SmtpVerb wrapped;
     private final SessionLedger.Registry sessions;
 
-    CommandLineLimit(Command wrapped, SessionLedger.Registry sessions) {
+    CommandLineLimit(SmtpVerb wrapped, SessionLedger.Registry sessions) {
         this.wrapped = wrapped;
         this.sessions = sessions;
     }
@@ -56,17 +56,17 @@ final class CommandLineLimit implements Command {
     }
 
     /** The command it runs. */
-    Command wrapped() {
+    SmtpVerb wrapped() {
         return wrapped;
     }
 
     @Override
     public HelpMessage getHelp() throws CommandException {
-        return wrapped.getHelp();
+        return new HelpMessage(wrapped.verb(), "See RFC 5321.");
     }
 
     @Override
     public String getName() {
-        return wrapped.getName();
+        return wrapped.verb();
     }
 }

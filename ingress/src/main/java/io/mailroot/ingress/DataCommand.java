@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
-import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -18,14 +17,18 @@ import org.subethamail.smtp.server.Session;
  * LF.LF (the SMTP smuggling hole), neither reads the rest of a refused message (so its lines would run as
  * commands) nor ends the transaction after a refusal (so the next MAIL gets 503).
  */
-final class DataCommand extends BaseCommand {
+final class DataCommand implements SmtpVerb {
+
+    @Override
+    public String verb() {
+        return "DATA";
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(DataCommand.class);
 
     private final SessionLedger.Registry sessions;
 
     DataCommand(SessionLedger.Registry sessions) {
-        super("DATA", "Following text is collected as the message.\nEnd data with <CR><LF>.<CR><LF>");
         this.sessions = sessions;
     }
 

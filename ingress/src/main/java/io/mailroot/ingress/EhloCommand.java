@@ -4,7 +4,6 @@ import io.mailroot.ingress.auth.AuthCommand;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.smtp.server.Session;
 
@@ -14,7 +13,12 @@ import org.subethamail.smtp.server.Session;
  * STARTTLS is offered while the session is still in clear text, AUTH only where a password may be sent (over TLS,
  * unless the virtual server allows it without).
  */
-final class EhloCommand extends BaseCommand {
+final class EhloCommand implements SmtpVerb {
+
+    @Override
+    public String verb() {
+        return "EHLO";
+    }
 
     private final boolean startTls;
     private final AuthCommand auth;
@@ -29,14 +33,13 @@ final class EhloCommand extends BaseCommand {
      * @param auth the AUTH command, asked whether it is offered on the session; null for none
      */
     EhloCommand(boolean startTls, AuthCommand auth) {
-        super("EHLO", "Introduce yourself.", "<hostname>");
         this.startTls = startTls;
         this.auth = auth;
     }
 
     @Override
     public void execute(String commandString, Session session) throws IOException {
-        String[] args = getArgs(commandString);
+        String[] args = SmtpVerb.words(commandString);
         if (args.length < 2) {
             session.sendResponse("501 5.5.4 Syntax: EHLO hostname");
             return;

@@ -211,8 +211,8 @@ public final class IngressRole implements Role {
                         TimeUnit.MILLISECONDS)
                 .build();
         built.set(server);
-        SmtpCommands.install(server, new EhloCommand(front.tls() != null, front.auth()), new StartTlsCommand(front.tls()),
-                front.auth());
+        SmtpCommands.install(server, front.auth(), new EhloCommand(front.tls() != null, front.auth()),
+                new StartTlsCommand(front.tls()));
         return server;
     }
 

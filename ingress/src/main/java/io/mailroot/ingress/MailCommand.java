@@ -6,7 +6,6 @@ import org.slf4j.LoggerFactory;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
-import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -14,14 +13,18 @@ import org.subethamail.smtp.server.Session;
  * refused. The stock command ignores unknown parameters and reads SIZE only; the virtual server's demands (TLS,
  * AUTH, message and session size) are answered by {@link SmtpTransaction#mailFrom}.
  */
-final class MailCommand extends BaseCommand {
+final class MailCommand implements SmtpVerb {
+
+    @Override
+    public String verb() {
+        return "MAIL";
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(MailCommand.class);
 
     private final SessionLedger.Registry sessions;
 
     MailCommand(SessionLedger.Registry sessions) {
-        super("MAIL", "Specifies the sender.", "FROM:<sender> [ <parameters> ]");
         this.sessions = sessions;
     }
 

@@ -4,7 +4,6 @@ import java.io.IOException;
 import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.MessageHandler;
 import org.subethamail.smtp.RejectException;
-import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -12,10 +11,14 @@ import org.subethamail.smtp.server.Session;
  * domain the message would really go to, whatever tricks the path was written with. {@code <postmaster>} without a
  * domain is this server's postmaster (RFC 5321 section 4.5.1).
  */
-final class RcptCommand extends BaseCommand {
+final class RcptCommand implements SmtpVerb {
+
+    @Override
+    public String verb() {
+        return "RCPT";
+    }
 
     RcptCommand() {
-        super("RCPT", "Specifies the recipient. Can be used any number of times.", "TO:<recipient> [ <parameters> ]");
     }
 
     @Override

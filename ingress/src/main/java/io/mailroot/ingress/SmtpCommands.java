@@ -2,18 +2,20 @@ package io.mailroot.ingress;
 
 import io.mailroot.ingress.tls.StartTlsCommand;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.StringTokenizer;
-import org.subethamail.smtp.internal.server.BaseCommand;
+import org.subethamail.smtp.DropConnectionException;
 import org.subethamail.smtp.internal.server.Command;
 import org.subethamail.smtp.internal.server.CommandHandler;
 import org.subethamail.smtp.server.SMTPServer;
 import org.subethamail.smtp.server.Session;
 
 /**
- * The command table of a listener, the one place that installs commands into SubEthaSMTP's internal package; policy
- * talks to it only through {@link SmtpTransaction}. Every verb is answered by a command of ours:
+ * The command table of a listener, the one place (with {@link CommandLineLimit}) that touches SubEthaSMTP's internal
+ * package: every command of ours is an {@link SmtpVerb}, written against its public API. Policy talks to the
+ * commands only through {@link SmtpTransaction}. Every verb is answered by a command of ours:
  * <ul>
  * <li>MAIL ({@link MailCommand}) and RCPT ({@link RcptCommand}): strict paths and ESMTP parameters.</li>
  * <li>DATA ({@link DataCommand}): ends only at CRLF.CRLF, refuses bare CR/LF, and limits size without buffering.</li>
@@ -34,47 +36,61 @@ final class SmtpCommands {
     private SmtpCommands() {
     }
 
-    /** The commands of a listener without TLS or AUTH. */
+    /** The commands of a listener without TLS or AUTH (a stock AUTH stays if the server was given a factory). */
     static void install(SMTPServer server) {
-        install(server, new Command[0]);
+        install(server, null);
     }
 
     /**
-     * @param own the listener's EHLO, STARTTLS and AUTH, in place of the defaults
+     * @param auth the listener's AUTH, still written against SubEthaSMTP's command interface; null for none
+     * @param own the listener's EHLO and STARTTLS, in place of the defaults
      */
-    static void install(SMTPServer server, Command... own) {
+    static void install(SMTPServer server, Command auth, SmtpVerb... own) {
         CommandHandler commands = server.getCommandHandler();
         SessionLedger.Registry sessions = new SessionLedger.Registry();
-        commands.addCommand(new EhloCommand());
-        commands.addCommand(new StartTlsCommand(null));
-        commands.addCommand(new Helo());
-        commands.addCommand(new MailCommand(sessions));
-        commands.addCommand(new RcptCommand());
-        commands.addCommand(new DataCommand(sessions));
-        commands.addCommand(new FixedReply("BDAT", "502 5.5.1 BDAT not implemented", false));
-        commands.addCommand(new Reset());
-        commands.addCommand(new FixedReply("NOOP", "250 2.0.0 Ok", false));
-        commands.addCommand(new FixedReply("QUIT", "221 2.0.0 Bye", true));
-        commands.addCommand(new FixedReply("VRFY", "502 5.5.1 VRFY command is disabled", false));
-        commands.addCommand(new FixedReply("EXPN", "502 5.5.1 EXPN command is disabled", false));
-        commands.addCommand(new FixedReply("HELP", "214 2.0.0 See RFC 5321", false));
-        for (Command command : own) {
-            commands.addCommand(command);
+        List<SmtpVerb> verbs = new ArrayList<>(List.of(new EhloCommand(), new StartTlsCommand(null), new Helo(),
+                new MailCommand(sessions), new RcptCommand(), new DataCommand(sessions),
+                new FixedReply("BDAT", "502 5.5.1 BDAT not implemented", false), new Reset(),
+                new FixedReply("NOOP", "250 2.0.0 Ok", false), new FixedReply("QUIT", "221 2.0.0 Bye", true),
+                new FixedReply("VRFY", "502 5.5.1 VRFY command is disabled", false),
+                new FixedReply("EXPN", "502 5.5.1 EXPN command is disabled", false),
+                new FixedReply("HELP", "214 2.0.0 See RFC 5321", false)));
+        verbs.addAll(List.of(own));
+        if (auth != null) {
+            verbs.add(adapted(auth));
         }
-        boolean stockAuth = server.getAuthenticationHandlerFactory().isPresent();
+        boolean stockAuth = auth == null && server.getAuthenticationHandlerFactory().isPresent();
         for (String verb : List.copyOf(commands.getVerbs())) {
-            Command command = commands.getCommand(verb);
-            if (!ours(command) && !(stockAuth && verb.equals("AUTH"))) {
-                command = new FixedReply(verb, "502 5.5.1 Command not implemented", false);
+            if (stockAuth && verb.equals("AUTH")) {
+                verbs.add(adapted(commands.getCommand(verb)));
+            } else if (verbs.stream().noneMatch(v -> v.verb().equals(verb))) {
+                // a verb SubEthaSMTP registers that we have no command for
+                verbs.add(new FixedReply(verb, "502 5.5.1 Command not implemented", false));
             }
-            if (!(command instanceof CommandLineLimit)) {
-                commands.addCommand(new CommandLineLimit(command, sessions));
-            }
+        }
+        for (SmtpVerb verb : verbs) {
+            commands.addCommand(new CommandLineLimit(verb, sessions));
         }
     }
 
-    private static boolean ours(Command command) {
-        return command instanceof CommandLineLimit || command.getClass().getName().startsWith("io.mailroot.");
+    /** A command written against SubEthaSMTP's interface (AUTH for now), as one of ours. */
+    private static SmtpVerb adapted(Command command) {
+        return new SmtpVerb() {
+            @Override
+            public String verb() {
+                return command.getName();
+            }
+
+            @Override
+            public void execute(String commandLine, Session session) throws IOException, DropConnectionException {
+                command.execute(commandLine, session);
+            }
+
+            @Override
+            public String toString() {
+                return command.getClass().getName();
+            }
+        };
     }
 
     /**
@@ -94,15 +110,16 @@ final class SmtpCommands {
     }
 
     /** HELO (RFC 5321 section 4.1.1.1): plain SMTP, no extensions. */
-    static final class Helo extends BaseCommand {
+    static final class Helo implements SmtpVerb {
 
-        Helo() {
-            super("HELO", "Introduce yourself.", "<hostname>");
+        @Override
+        public String verb() {
+            return "HELO";
         }
 
         @Override
         public void execute(String commandString, Session session) throws IOException {
-            String[] args = getArgs(commandString);
+            String[] args = SmtpVerb.words(commandString);
             if (args.length < 2) {
                 session.sendResponse("501 5.5.4 Syntax: HELO hostname");
                 return;
@@ -114,15 +131,21 @@ final class SmtpCommands {
     }
 
     /** A command whose only job is its reply. */
-    static final class FixedReply extends BaseCommand {
+    static final class FixedReply implements SmtpVerb {
 
+        private final String verb;
         private final String reply;
         private final boolean quit;
 
         FixedReply(String verb, String reply, boolean quit) {
-            super(verb, verb + ".");
+            this.verb = verb;
             this.reply = reply;
             this.quit = quit;
+        }
+
+        @Override
+        public String verb() {
+            return verb;
         }
 
         @Override
@@ -134,10 +157,11 @@ final class SmtpCommands {
         }
     }
 
-    static final class Reset extends BaseCommand {
+    static final class Reset implements SmtpVerb {
 
-        Reset() {
-            super("RSET", "Resets the system.");
+        @Override
+        public String verb() {
+            return "RSET";
         }
 
         @Override

@@ -1,5 +1,6 @@
 package io.mailroot.ingress.tls;
 
+import io.mailroot.ingress.SmtpVerb;
 import io.mailroot.ingress.connection.CommandInput;
 import io.mailroot.ingress.connection.SessionSocket;
 import java.io.IOException;
@@ -10,7 +11,6 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.subethamail.smtp.internal.server.BaseCommand;
 import org.subethamail.smtp.server.Session;
 
 /**
@@ -19,7 +19,12 @@ import org.subethamail.smtp.server.Session;
  * inside the encrypted session would lend it the session's trust (CVE-2011-0411). After the handshake the SMTP
  * state is as after the greeting: the client must say EHLO again.
  */
-public final class StartTlsCommand extends BaseCommand {
+public final class StartTlsCommand implements SmtpVerb {
+
+    @Override
+    public String verb() {
+        return "STARTTLS";
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(StartTlsCommand.class);
 
@@ -27,7 +32,6 @@ public final class StartTlsCommand extends BaseCommand {
     private final SSLContext context;
 
     public StartTlsCommand(SSLContext context) {
-        super("STARTTLS", "Start TLS (RFC 3207).");
         this.context = context;
     }
 

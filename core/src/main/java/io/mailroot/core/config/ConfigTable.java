@@ -8,7 +8,8 @@ public final class ConfigTable {
     /** Defaults that depend on the machine are described rather than printed as this machine's values. */
     private static final Map<String, String> DESCRIBED_DEFAULTS = Map.of(
             "fqdn", "the host name",
-            "localDomains", "[fqdn, localhost]");
+            "localDomains", "[fqdn, localhost]",
+            "delivery.maxInFlightMb", "25% of the heap");
 
     private ConfigTable() {
     }

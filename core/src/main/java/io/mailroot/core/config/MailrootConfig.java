@@ -141,7 +141,8 @@ public record MailrootConfig(
             Map<String, String> routeDomains,
             String ndrCopyTo,
             Map<String, OutboundSecurity> outboundSecurity,
-            Integer badmailWarnSizeKb) {
+            Integer badmailWarnSizeKb,
+            Integer maxInFlightMb) {
 
         /** The security settings for a relay as written in smartHost or routeDomains; opportunistic TLS otherwise. */
         public OutboundSecurity securityFor(String relay) {

@@ -29,12 +29,14 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.header.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +49,10 @@ import org.slf4j.LoggerFactory;
 public final class DelivererRole implements Role {
 
     private static final Logger LOG = LoggerFactory.getLogger(DelivererRole.class);
-    /** Past these, a partition is paused until its deliveries catch up, so memory stays bounded. */
+    /** Past this, a partition is paused until its deliveries catch up; bytes are bounded by the {@link InFlightBudget}. */
     private static final int MAX_RECORDS_IN_FLIGHT = 2000;
-    private static final long MAX_BYTES_IN_FLIGHT = 256L * 1024 * 1024;
+    /** What a record costs beyond its bytes while it is held: the parsed envelope, the job, the bookkeeping. */
+    private static final int RECORD_OVERHEAD = 2048;
     private static final Duration POLL = Duration.ofMillis(100);
     private static final Duration RESEND_AFTER = Duration.ofSeconds(1);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -63,6 +66,11 @@ public final class DelivererRole implements Role {
     private final Clock clock = Clock.systemUTC();
     private final Map<TopicPartition, PartitionProgress> partitions = new ConcurrentHashMap<>();
     private final Set<TopicPartition> paused = new HashSet<>();
+    /** Partitions over {@link #MAX_RECORDS_IN_FLIGHT}, paused until half of it is finished. */
+    private final Set<TopicPartition> full = new HashSet<>();
+    /** Shared with every deliverer of the process; a partition whose next record does not fit waits here, paused. */
+    private final InFlightBudget budget;
+    private final Map<TopicPartition, Waiting> waiting = new ConcurrentHashMap<>();
     private final String clientId = "deliverer-" + INSTANCES.incrementAndGet();
     /**
      * Runs the consumer until {@link #close()}; after an error a session did not expect, starts again with a new
@@ -79,12 +87,19 @@ public final class DelivererRole implements Role {
     volatile java.util.function.Consumer<ConsumerRecord<String, byte[]>> beforeTake;
     /** Set by {@link #abandon()}: stop as a killed process would, committing nothing more. */
     private volatile boolean abandoned;
+    /** Whether a partition waited for the budget at the last look (consumer thread only). */
+    private boolean budgetFull;
 
     public DelivererRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this.config = config;
         this.clients = clients;
         this.topics = topics;
         this.followups = new Followups(topics, RetrySchedule.of(config.delivery(), topics));
+        this.budget = InFlightBudget.forProcess(config.delivery().maxInFlightMb());
+    }
+
+    /** A partition rewound to {@code offset}, paused until {@code claim} (that record's bytes) is granted. */
+    private record Waiting(long offset, InFlightBudget.Claim claim) {
     }
 
     @Override
@@ -126,12 +141,19 @@ public final class DelivererRole implements Role {
             }
             consumer.subscribe(List.of(topics.outbound()), new Rebalance());
             while (worker.running()) {
-                for (ConsumerRecord<String, byte[]> record : consumer.poll(POLL)) {
-                    java.util.function.Consumer<ConsumerRecord<String, byte[]>> hook = beforeTake;
-                    if (hook != null) {
-                        hook.accept(record);
+                ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+                for (TopicPartition tp : records.partitions()) {
+                    for (ConsumerRecord<String, byte[]> record : records.records(tp)) {
+                        java.util.function.Consumer<ConsumerRecord<String, byte[]>> hook = beforeTake;
+                        if (hook != null) {
+                            hook.accept(record);
+                        }
+                        InFlightBudget.Claim claim = claim(tp, record);
+                        if (claim == null) {
+                            break;
+                        }
+                        take(record, claim);
                     }
-                    take(record);
                 }
                 pauseOrResume();
                 commit(false);
@@ -188,9 +210,13 @@ public final class DelivererRole implements Role {
         }
         for (PartitionProgress p : partitions.values()) {
             queues.drop(p);
+            p.abandon();
         }
         partitions.clear();
         paused.clear();
+        full.clear();
+        waiting.values().forEach(w -> w.claim().release());
+        waiting.clear();
     }
 
     /** Keeps what was finished before stopping; a wakeup that arrived outside poll may hit the first try. */
@@ -208,11 +234,46 @@ public final class DelivererRole implements Role {
         }
     }
 
-    private void take(ConsumerRecord<String, byte[]> record) {
+    /**
+     * The budget for a record, or null when it must wait: then its partition is rewound to it and paused (the records
+     * fetched behind it are dropped and read again later), and it is granted in turn as deliveries finish.
+     */
+    private InFlightBudget.Claim claim(TopicPartition tp, ConsumerRecord<String, byte[]> record) {
+        long bytes = footprint(record);
+        Waiting w = waiting.remove(tp);
+        if (w != null) {
+            if (w.offset() == record.offset() && w.claim().bytes() == bytes && w.claim().granted()) {
+                return w.claim();
+            }
+            // Not the record it was made for (the partition was moved meanwhile): ask again, in turn.
+            w.claim().release();
+        }
+        InFlightBudget.Claim claim = budget.claim(bytes);
+        if (claim.granted()) {
+            return claim;
+        }
+        consumer.seek(tp, record.offset());
+        waiting.put(tp, new Waiting(record.offset(), claim));
+        if (paused.add(tp)) {
+            consumer.pause(List.of(tp));
+        }
+        return null;
+    }
+
+    /** What holding a record costs the heap, about: its bytes and the objects made from it. */
+    static long footprint(ConsumerRecord<String, byte[]> record) {
+        long bytes = RECORD_OVERHEAD + (record.value() == null ? 0 : record.value().length)
+                + (record.key() == null ? 0 : record.key().length() * 2L);
+        for (Header h : record.headers()) {
+            bytes += h.key().length() * 2L + (h.value() == null ? 0 : h.value().length);
+        }
+        return bytes;
+    }
+
+    private void take(ConsumerRecord<String, byte[]> record, InFlightBudget.Claim claim) {
         TopicPartition tp = new TopicPartition(record.topic(), record.partition());
         PartitionProgress progress = partitions.computeIfAbsent(tp, p -> new PartitionProgress());
-        int size = record.value() == null ? 0 : record.value().length;
-        progress.started(record.offset(), size);
+        progress.started(record.offset(), claim);
         MailRecord mail;
         try {
             mail = EnvelopeCodec.fromRecord(record);
@@ -319,18 +380,39 @@ public final class DelivererRole implements Role {
         }
     }
 
+    /**
+     * A partition is paused while its next record waits for the budget, or while it has too many records in flight;
+     * it resumes when neither holds. The first partition to wait in a while is logged, for an operator to see that
+     * delivery, not reading, is what limits throughput.
+     */
     private void pauseOrResume() {
+        boolean waited = false;
         for (Map.Entry<TopicPartition, PartitionProgress> e : partitions.entrySet()) {
             TopicPartition tp = e.getKey();
-            PartitionProgress p = e.getValue();
-            boolean full = p.records() >= MAX_RECORDS_IN_FLIGHT || p.bytes() >= MAX_BYTES_IN_FLIGHT;
-            boolean drained = p.records() <= MAX_RECORDS_IN_FLIGHT / 2 && p.bytes() <= MAX_BYTES_IN_FLIGHT / 2;
-            if (full && paused.add(tp)) {
+            int records = e.getValue().records();
+            if (records >= MAX_RECORDS_IN_FLIGHT) {
+                full.add(tp);
+            } else if (records <= MAX_RECORDS_IN_FLIGHT / 2) {
+                full.remove(tp);
+            }
+            Waiting w = waiting.get(tp);
+            boolean waits = w != null && !w.claim().granted();
+            waited |= waits;
+            boolean pause = waits || full.contains(tp);
+            if (pause && paused.add(tp)) {
                 consumer.pause(List.of(tp));
-            } else if (drained && paused.remove(tp)) {
+            } else if (!pause && paused.remove(tp)) {
                 consumer.resume(List.of(tp));
             }
         }
+        if (waited && !budgetFull) {
+            LOG.info("in-flight budget full ({} of {} MB held): pausing {} partition(s) until deliveries catch up",
+                    "%.1f".formatted(budget.held() / 1048576.0), "%.1f".formatted(budget.limit() / 1048576.0),
+                    waiting.size());
+        } else if (!waited && budgetFull) {
+            LOG.debug("in-flight budget has room again; partitions resumed");
+        }
+        budgetFull = waited;
     }
 
     private void commit(boolean sync) {
@@ -391,7 +473,12 @@ public final class DelivererRole implements Role {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
             for (TopicPartition tp : assigned) {
-                partitions.put(tp, new PartitionProgress());
+                PartitionProgress before = partitions.put(tp, new PartitionProgress());
+                if (before != null) {
+                    // Assigned again without a revocation in between: what was taken before is read again.
+                    queues.drop(before);
+                    before.abandon();
+                }
             }
         }
 
@@ -405,9 +492,15 @@ public final class DelivererRole implements Role {
                 PartitionProgress p = partitions.remove(tp);
                 if (p != null) {
                     queues.drop(p);
+                    p.abandon();
+                }
+                Waiting w = waiting.remove(tp);
+                if (w != null) {
+                    w.claim().release();
                 }
             }
             paused.removeAll(gone);
+            full.removeAll(gone);
         }
     }
 
@@ -441,6 +534,9 @@ public final class DelivererRole implements Role {
             if (resender != null) {
                 resender.shutdownNow();
             }
+            // Normally given back when the consumer closed; this covers a consumer thread that did not stop in time.
+            partitions.values().forEach(PartitionProgress::abandon);
+            waiting.values().forEach(w -> w.claim().release());
             if (producer != null) {
                 try {
                     producer.close(Duration.ofSeconds(5));

@@ -3,32 +3,55 @@ package io.mailroot.deliverer;
 import java.util.TreeMap;
 
 /**
- * Which records of one partition are still being delivered. Records finish out of order (a slow next hop must not
- * hold up the others), so the offset safe to commit is the lowest one not yet finished.
+ * Which records of one partition are still being delivered, and the in-flight budget each holds. Records finish out
+ * of order (a slow next hop must not hold up the others), so the offset safe to commit is the lowest one not yet
+ * finished.
  */
 final class PartitionProgress {
 
-    private final TreeMap<Long, Integer> inFlight = new TreeMap<>();
+    private final TreeMap<Long, InFlightBudget.Claim> inFlight = new TreeMap<>();
     private long next = -1;
     private long bytes;
     private long committed = -1;
+    private boolean abandoned;
 
-    synchronized void started(long offset, int size) {
-        inFlight.put(offset, size);
-        bytes += size;
+    /** A record taken for delivery, holding {@code claim} (granted) until it is finished or abandoned. */
+    synchronized void started(long offset, InFlightBudget.Claim claim) {
+        if (abandoned) {
+            claim.release();
+            return;
+        }
+        InFlightBudget.Claim before = inFlight.put(offset, claim);
+        if (before != null) {
+            bytes -= before.bytes();
+            before.release();
+        }
+        bytes += claim.bytes();
         next = Math.max(next, offset + 1);
     }
 
     synchronized void finished(long offset) {
-        Integer size = inFlight.remove(offset);
-        if (size != null) {
-            bytes -= size;
+        InFlightBudget.Claim claim = inFlight.remove(offset);
+        if (claim != null) {
+            bytes -= claim.bytes();
+            claim.release();
         }
+    }
+
+    /**
+     * The partition is no longer ours (revoked, lost, or its consumer closed): gives back the budget of every record
+     * not finished, and never offers an offset to commit again. The new owner reads those records again.
+     */
+    synchronized void abandon() {
+        abandoned = true;
+        inFlight.values().forEach(InFlightBudget.Claim::release);
+        inFlight.clear();
+        bytes = 0;
     }
 
     /** The offset to commit (the next record to read after a restart), or -1 when nothing new is safe to commit. */
     synchronized long commitOffset() {
-        if (next < 0) {
+        if (next < 0 || abandoned) {
             return -1;
         }
         long offset = inFlight.isEmpty() ? next : inFlight.firstKey();

@@ -21,7 +21,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
+import io.mailroot.testkit.SharedKafka;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,7 +40,7 @@ class RetryLevelsTest {
             dns.mx("remote.test", 10, "mx.remote.test").a("mx.remote.test", "127.0.0.1");
             // Written when retryIntervals had five entries; the list now has two.
             String level5 = kafka.prefix + "retry.5";
-            try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrap))) {
+            try (Admin admin = Admin.create(SharedKafka.adminConfig())) {
                 admin.createTopics(List.of(new NewTopic(level5, 1, (short) 1))).all().get();
             }
             Envelope env = Envelope.received(MessageIds.next(), "alice@sender.test",

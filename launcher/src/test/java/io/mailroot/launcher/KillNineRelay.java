@@ -22,7 +22,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code mailroot start --config FILE} as a separate JVM, with its own embedded broker on a free port pair, so a
  * test can kill it with SIGKILL ({@link Process#destroyForcibly()}) and start it again on the same data folder.
- * Everything the child prints goes to one log file (appended across restarts), so its pipes never fill.
+ * Everything the child prints goes to one log file (appended across restarts), so its pipes never fill. Other
+ * commands ({@code mailroot run ROLE...}) and JVM options (a small heap) can be chosen instead.
  */
 final class KillNineRelay implements AutoCloseable {
 
@@ -31,14 +32,26 @@ final class KillNineRelay implements AutoCloseable {
     private final Path config;
     private final Path log;
     private final int smtpPort;
+    private final List<String> jvmOptions;
+    private final List<String> command;
     private final List<Process> started = new ArrayList<>();
     private Process current;
     private String classpath;
 
     KillNineRelay(Path config, Path log, int smtpPort) {
+        this(config, log, smtpPort, List.of("-Xms128m", "-Xmx768m"), List.of("start"));
+    }
+
+    /**
+     * @param jvmOptions options for the child JVM (heap size, GC log)
+     * @param command the mailroot command and its arguments, before {@code --config FILE}
+     */
+    KillNineRelay(Path config, Path log, int smtpPort, List<String> jvmOptions, List<String> command) {
         this.config = config;
         this.log = log;
         this.smtpPort = smtpPort;
+        this.jvmOptions = List.copyOf(jvmOptions);
+        this.command = List.copyOf(command);
     }
 
     /** A client port for the embedded broker whose successor (the controller port) is free too. */
@@ -81,8 +94,7 @@ final class KillNineRelay implements AutoCloseable {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-Xms128m");
-        cmd.add("-Xmx768m");
+        cmd.addAll(jvmOptions);
         // The launcher's own logging (INFO for io.mailroot) rather than the tests' logback-test.xml (WARN).
         Path mainLogback = mainLogback();
         if (mainLogback != null) {
@@ -91,7 +103,7 @@ final class KillNineRelay implements AutoCloseable {
         cmd.add("-cp");
         cmd.add(classpath());
         cmd.add(Main.class.getName());
-        cmd.add("start");
+        cmd.addAll(command);
         cmd.add("--config");
         cmd.add(config.toString());
         Files.writeString(log, "\n===== starting relay process " + (started.size() + 1) + " =====\n",

@@ -233,12 +233,15 @@ public final class ConfigLoader {
                     sn.bool("verifyCertificate", "(none: check the relay's certificate when TLS is required)", true)));
         });
         Integer badmailWarn = d.integer("badmailWarnSizeKb", "(none: Badmail size warning)", 102_400, 1, Integer.MAX_VALUE, true);
+        // Null: a share of the heap, worked out by the deliverer when it starts.
+        Integer inFlight = d.integer("maxInFlightMb", "(none)", null, 1, 1_048_576, false);
         String ndr = d.string("ndrCopyTo", "Messages: Send copy of Non-Delivery Report to", null, "a mailbox address, or null");
         d.check("ndrCopyTo", ndr, x -> x.matches("[^@\\s]+@[^@\\s]+"), "a mailbox address (local@domain), or null");
         var lowered = new java.util.LinkedHashMap<String, String>();
         routes.forEach((k, v) -> lowered.put(k.toLowerCase(java.util.Locale.ROOT), v));
         return new MailrootConfig.Delivery(retries, delay, expire, local, maxOut, perDomain, perConn, rcpts, timeout,
-                port, hops, masquerade, smartHost, direct, java.util.Map.copyOf(lowered), ndr, Map.copyOf(security), badmailWarn);
+                port, hops, masquerade, smartHost, direct, java.util.Map.copyOf(lowered), ndr, Map.copyOf(security), badmailWarn,
+                inFlight);
     }
 
     private static MailrootConfig.Http http(ConfigNode h) {

@@ -9,7 +9,8 @@ public final class ConfigTable {
     private static final Map<String, String> DESCRIBED_DEFAULTS = Map.of(
             "fqdn", "the host name",
             "localDomains", "[fqdn, localhost]",
-            "kafka.replicationFactor", "1 embedded, 3 external");
+            "kafka.replicationFactor", "1 embedded, 3 external",
+            "delivery.maxInFlightMb", "25% of the heap");
 
     private ConfigTable() {
     }

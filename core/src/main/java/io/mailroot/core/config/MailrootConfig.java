@@ -166,7 +166,8 @@ public record MailrootConfig(
             Map<String, String> routeDomains,
             String ndrCopyTo,
             Map<String, OutboundSecurity> outboundSecurity,
-            Integer badmailWarnSizeKb) {
+            Integer badmailWarnSizeKb,
+            Integer maxInFlightMb) {
 
         /**
          * The security settings for a relay as written in smartHost or routeDomains (however its key writes the

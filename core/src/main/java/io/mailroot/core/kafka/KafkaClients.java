@@ -36,6 +36,21 @@ public record KafkaClients(String bootstrap, String groupPrefix, KafkaSecurity s
 
     /** Largest record Mailroot writes; topics and the embedded broker are created to accept it. */
     public static final int MAX_RECORD_BYTES = 64 * 1024 * 1024;
+    /**
+     * A producer's buffer: the least that still takes the largest record (a producer refuses one larger than its
+     * buffer). It is a cap, not an allocation: it fills only while the broker is slower than the role feeding it, and
+     * every role feeds its producer from something already bounded (an SMTP transaction waiting for its ack, one poll
+     * of a consumer, the deliverer's in-flight budget). All roles in one process have a producer each.
+     */
+    static final long PRODUCER_BUFFER_BYTES = MAX_RECORD_BYTES + 1024 * 1024;
+    /**
+     * What one fetch may bring into a consumer, over all its partitions (Kafka's default is 50 MB, and a consumer may
+     * hold a fetched response while the next is on its way). A record batch larger than this still comes, alone, so
+     * records of up to {@link #MAX_RECORD_BYTES} are read.
+     */
+    static final int FETCH_MAX_BYTES = 8 * 1024 * 1024;
+    /** What one fetch may bring of one partition (Kafka's default), so a fetch spreads over the partitions. */
+    static final int PARTITION_FETCH_MAX_BYTES = 1024 * 1024;
 
     public Map<String, Object> producerConfig(String clientId) {
         Map<String, Object> c = new HashMap<>(security.clientProperties());
@@ -48,7 +63,7 @@ public record KafkaClients(String bootstrap, String groupPrefix, KafkaSecurity s
         c.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         c.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
         c.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, MAX_RECORD_BYTES + 1024 * 1024);
-        c.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 256L * 1024 * 1024);
+        c.put(ProducerConfig.BUFFER_MEMORY_CONFIG, PRODUCER_BUFFER_BYTES);
         c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
         c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
@@ -76,6 +91,8 @@ public record KafkaClients(String bootstrap, String groupPrefix, KafkaSecurity s
         c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 500);
+        c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, FETCH_MAX_BYTES);
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, PARTITION_FETCH_MAX_BYTES);
         c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
         return c;
     }

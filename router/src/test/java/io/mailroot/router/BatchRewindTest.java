@@ -53,8 +53,9 @@ class BatchRewindTest {
             assertEquals(List.of("k0", "k2", "k4"), keysOfNextPoll(c, 3));
             BatchRewind.to(c, Map.of(p1, 2L, new TopicPartition(topics.inbound() + "-not-ours", 0), 0L));
             assertEquals(List.of("k5"), keysOfNextPoll(c, 1));
+            // The whole batch again: its p0 records and whatever of p1 the same poll happened to bring.
             BatchRewind.toStart(c, batch);
-            assertEquals(3, keysOfNextPoll(c, 3).size());
+            assertEquals(batch.count(), keysOfNextPoll(c, batch.count()).size());
         }
     }
 

@@ -98,7 +98,9 @@ class DeliveryMemoryTest {
                 fqdn: relay.test
                 dataDir: %s
                 localDomains: [local.test]
-                kafka: { bootstrap: "%s", topicPrefix: "%s", partitions: %d }
+                kafka: { bootstrap: "%s", topicPrefix: "%s", partitions: %d, replicationFactor: 1,
+                         security: { protocol: SASL_PLAINTEXT },
+                         sasl: { mechanism: PLAIN, username: mailroot, password: "%s" } }
                 dns: { servers: ["%s"], timeout: 2s }
                 virtualServers:
                   - port: %d
@@ -107,7 +109,7 @@ class DeliveryMemoryTest {
                   outboundPort: %d
                   maxConnectionsPerDomain: 8
                   outboundTimeout: 30s
-                """.formatted(dir.resolve("data"), bootstrap, prefix, PARTITIONS, dns.address(), smtpPort,
+                """.formatted(dir.resolve("data"), bootstrap, prefix, PARTITIONS, brokerSecret(), dns.address(), smtpPort,
                 peer.port()), StandardCharsets.UTF_8);
         Path log = dir.resolve("relay.log");
         Path gcLog = dir.resolve("gc.log");
@@ -278,5 +280,10 @@ class DeliveryMemoryTest {
             }
             return new Heap(n, maxBefore, maxAfter, fulls, lastFull);
         }
+    }
+
+    /** The child JVM is an outside client of the test broker: it needs the broker's credentials in its config. */
+    private static String brokerSecret() throws java.io.IOException {
+        return java.nio.file.Files.readString(SharedKafka.secretFile()).trim();
     }
 }

@@ -141,6 +141,8 @@ class HopQueuesTest {
         }
         hold.countDown();
         Await.until("every job was reported", WAIT, () -> done.size() == jobs);
+        // Every thread started has made its sender before it can leave, so once none is left the count is complete.
+        assertTrue(q.finish(WAIT));
         q.close();
         done.clear();
         return senders.get();

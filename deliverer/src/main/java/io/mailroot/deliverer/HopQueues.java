@@ -21,9 +21,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The deliverer's scheduler: one queue per next hop, drained by at most {@code maxPerHop} delivery threads that
- * each hold one connection. A hop that is slow or dead only ties up its own threads, never another hop's mail.
- * The thread pool's size is the global connection limit.
+ * The deliverer's scheduler: one queue per next hop and shard (its outbound key), drained by at most the shard's
+ * part of {@code maxPerHop} delivery threads that each hold one connection. A hop spread over k shards may be
+ * delivered by k deliverers at once, so each shard's queue gets {@code ceil(maxPerHop / k)}
+ * ({@link NextHop#connectionsPerShard}); a record from before sharding is one shard with the whole limit.
+ * A hop that is slow or dead only ties up its own threads, never another hop's mail. The thread pool's size is the
+ * global connection limit.
  */
 final class HopQueues {
 
@@ -83,7 +86,8 @@ final class HopQueues {
             q.pending.add(job);
             q.more.signal();
             // Enough connections that each carries about a connection's worth of messages, within the hop's limit.
-            int wanted = Math.min(maxPerHop, (q.pending.size() + messagesPerConnection - 1) / messagesPerConnection);
+            int limit = job.hop().connectionsPerShard(maxPerHop);
+            int wanted = Math.min(limit, (q.pending.size() + messagesPerConnection - 1) / messagesPerConnection);
             start = Math.max(0, Math.max(wanted, 1) - q.drainers);
             q.drainers += start;
             drainers += start;

@@ -239,7 +239,7 @@ final class HopSender implements Closeable {
 
     /** Tries each host from {@code from} on, each of its addresses in order; returns a session or why none could be had. */
     private Attempt open(List<HostAndPort> hosts, int from, SmtpSession.Security security) {
-        String lastError = "no mail host for " + hop.domain();
+        String lastError = "no mail host for " + hop.name();
         String lastHost = null;
         String status = "4.4.1";
         for (int i = from; i < hosts.size(); i++) {

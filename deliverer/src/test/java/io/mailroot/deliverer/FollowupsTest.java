@@ -162,4 +162,27 @@ class FollowupsTest {
                 decode(out.get(0)).recipients().stream().map(Recipient::address).toList());
         assertEquals(BYTES, out.get(0).value());
     }
+
+    @Test
+    void aSharedRelayRecordRetriesOnItsShardAndReportsEachDomainsFailure() {
+        NextHop relay = NextHop.relay("smart.test:2525").sharded("M1", 6);
+        Recipient far = Recipient.of("ann@far.test");
+        Recipient near = Recipient.of("ben@near.test");
+        MailRecord mail = new MailRecord(envelope(List.of(bob, far, near)).withNextHop(relay), BYTES);
+        List<DeliveryResult> results = List.of(
+                DeliveryResult.deferred(bob, "4.3.0", "451 4.3.0 busy", "smart.test"),
+                DeliveryResult.deferred(far, "4.3.0", "451 4.3.0 busy", "smart.test"),
+                new DeliveryResult(near, Verdict.FAILED, "5.1.1", "550 5.1.1 no such user", "smart.test"));
+
+        List<ProducerRecord<String, byte[]>> out = followups.after(mail, relay, results, NOW);
+
+        ProducerRecord<String, byte[]> retry = out.stream().filter(r -> r.topic().equals("m.retry.1")).findFirst().orElseThrow();
+        assertEquals("[smart.test:2525]#" + NextHop.shardOf("M1", 6), retry.key(), "the retry keeps the message's shard");
+        assertEquals(relay, decode(retry).nextHop());
+        assertEquals(List.of("bob@remote.test", "ann@far.test"),
+                decode(retry).recipients().stream().map(Recipient::address).toList());
+        ProducerRecord<String, byte[]> dsn = out.stream().filter(r -> r.topic().equals("m.dsn")).findFirst().orElseThrow();
+        assertEquals("M1", dsn.key());
+        assertEquals(List.of("ben@near.test"), decode(dsn).recipients().stream().map(Recipient::address).toList());
+    }
 }

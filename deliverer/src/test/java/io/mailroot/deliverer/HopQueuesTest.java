@@ -42,10 +42,14 @@ class HopQueuesTest {
     }
 
     private static HopQueues.Job job(String id, PartitionProgress progress, long offset) {
+        return job(id, NextHop.direct("remote.test"), progress, offset);
+    }
+
+    private static HopQueues.Job job(String id, NextHop hop, PartitionProgress progress, long offset) {
         Envelope env = Envelope.received(id, "alice@sender.test", List.of(Recipient.of("bob@remote.test")),
                 Instant.now());
         return new HopQueues.Job(new MailRecord(env, "hi\r\n".getBytes(StandardCharsets.US_ASCII)),
-                NextHop.direct("remote.test"), TP, progress, offset);
+                hop, TP, progress, offset);
     }
 
     private HopQueues queues(Function<NextHop, HopSender> senders, BiConsumer<HopQueues.Job, List<DeliveryResult>> d) {
@@ -113,5 +117,42 @@ class HopQueuesTest {
         q.submit(job("M2", progress, 1));
         assertTrue(q.finish(WAIT));
         assertEquals(1, done.size(), "nothing is started after finish");
+    }
+
+    /**
+     * How many delivery threads (so connections) a hop's queue starts for a backlog: each thread makes its sender
+     * first, so counting the senders made while they are held counts the threads.
+     */
+    private int threadsFor(NextHop hop, int limit) throws Exception {
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger senders = new AtomicInteger();
+        HopQueues q = new HopQueues(pool, limit, 1, h -> {
+            senders.incrementAndGet();
+            try {
+                hold.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            throw new IllegalStateException("injected: no sender");
+        }, (j, r) -> done.add(Map.entry(j, r)));
+        int jobs = 20;
+        for (int i = 0; i < jobs; i++) {
+            q.submit(job("M" + i, hop, progress, i));
+        }
+        hold.countDown();
+        Await.until("every job was reported", WAIT, () -> done.size() == jobs);
+        // Every thread started has made its sender before it can leave, so once none is left the count is complete.
+        assertTrue(q.finish(WAIT));
+        q.close();
+        done.clear();
+        return senders.get();
+    }
+
+    @Test
+    void eachShardOfAHopGetsItsPartOfTheConnectionLimit() throws Exception {
+        assertEquals(6, threadsFor(NextHop.direct("remote.test"), 6), "one shard: the whole limit");
+        assertEquals(2, threadsFor(new NextHop(null, "smart.test", null, 1, 3), 6), "ceil(6 / 3)");
+        assertEquals(3, threadsFor(new NextHop(null, "smart.test", null, 0, 4), 10), "ceil(10 / 4)");
+        assertEquals(1, threadsFor(new NextHop(null, "smart.test", null, 5, 6), 2), "at least one");
     }
 }

@@ -10,7 +10,7 @@ public sealed interface Destination {
     record Local() implements Destination {
     }
 
-    /** Another host: the {@code outbound} topic, keyed by the next hop so one deliverer owns it. */
+    /** Another host: the {@code outbound} topic, keyed by the next hop and the message's shard of it, so one deliverer owns a shard. */
     record Remote(NextHop hop) implements Destination {
     }
 

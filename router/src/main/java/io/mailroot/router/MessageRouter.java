@@ -15,8 +15,8 @@ import java.util.function.Predicate;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Turns one inbound message into the records it becomes: one for the local recipients, one per next hop, one for
- * recipients that cannot be routed. The message bytes are shared by all of them and never changed.
+ * Turns one inbound message into the records it becomes: one for the local recipients, one per next hop (on the
+ * message's shard of that hop), one for recipients that cannot be routed. The message bytes are shared by all of them and never changed.
  */
 public final class MessageRouter {
 
@@ -24,17 +24,25 @@ public final class MessageRouter {
     private final Topics topics;
     private final String masqueradeDomain;
     private final Predicate<String> localDomain;
+    private final HopShards shards;
 
-    /** @param localDomain whether a domain is one of ours: only senders in those are masqueraded */
+    /** Every hop on one shard. @param localDomain whether a domain is one of ours: only senders in those are masqueraded */
     public MessageRouter(RoutingRules rules, Topics topics, String masqueradeDomain, Predicate<String> localDomain) {
+        this(rules, topics, masqueradeDomain, localDomain, HopShards.none());
+    }
+
+    public MessageRouter(RoutingRules rules, Topics topics, String masqueradeDomain, Predicate<String> localDomain,
+                         HopShards shards) {
         this.rules = rules;
         this.topics = topics;
         this.masqueradeDomain = masqueradeDomain;
         this.localDomain = localDomain;
+        this.shards = shards;
     }
 
     public static MessageRouter from(MailrootConfig config, Topics topics) {
-        return new MessageRouter(RoutingRules.from(config), topics, config.delivery().masqueradeDomain(), config::isLocal);
+        return new MessageRouter(RoutingRules.from(config), topics, config.delivery().masqueradeDomain(), config::isLocal,
+                HopShards.from(config));
     }
 
     public List<ProducerRecord<String, byte[]>> route(MailRecord mail) {
@@ -47,8 +55,9 @@ public final class MessageRouter {
         // Masquerading is for what the outside world sees; local mailboxes keep the real sender.
         Envelope outgoing = envelope.withSender(masquerade(envelope.sender()));
         for (Map.Entry<NextHop, List<Recipient>> group : plan.remote().entrySet()) {
-            Envelope e = outgoing.withNextHop(group.getKey()).withRecipients(group.getValue());
-            out.add(EnvelopeCodec.toRecord(topics.outbound(), group.getKey().key(), new MailRecord(e, mail.message())));
+            NextHop hop = shards.place(group.getKey(), envelope.id());
+            Envelope e = outgoing.withNextHop(hop).withRecipients(group.getValue());
+            out.add(EnvelopeCodec.toRecord(topics.outbound(), hop.key(), new MailRecord(e, mail.message())));
         }
         if (!plan.undeliverable().isEmpty()) {
             out.add(EnvelopeCodec.toRecord(topics.dsn(), envelope.id(),

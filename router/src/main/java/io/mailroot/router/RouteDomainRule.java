@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * IIS remote domains with "forward all mail to smart host": {@code routeDomains} maps a domain to a fixed
  * {@code host[:port]}. A key {@code *.example.com} also covers every subdomain of example.com, as in IIS; an exact
- * key wins over a wildcard, and a longer wildcard over a shorter one.
+ * key wins over a wildcard, and a longer wildcard over a shorter one. Domains routed to the same relay (or to the
+ * smart host, written the same) share one record per message: the relay takes them in one transaction.
  */
 public final class RouteDomainRule implements RoutingRule {
 
@@ -30,7 +31,7 @@ public final class RouteDomainRule implements RoutingRule {
         for (Recipient r : pending) {
             String relay = relayFor(r.domain());
             if (relay != null) {
-                claimed.add(new Routed(r, new Destination.Remote(new NextHop(r.domain(), relay, null))));
+                claimed.add(new Routed(r, new Destination.Remote(NextHop.relay(relay))));
             }
         }
         return claimed;

@@ -6,8 +6,9 @@ import io.mailroot.core.message.Recipient;
 import java.util.List;
 
 /**
- * IIS smart host: every remote recipient goes through {@code smartHost}, or, with
- * {@code attemptDirectBeforeSmartHost}, to its own MX first and to the smart host only when that fails.
+ * IIS smart host: every remote recipient goes through {@code smartHost}, all domains in one record (one transaction
+ * with many RCPTs), or, with {@code attemptDirectBeforeSmartHost}, to its own MX first and to the smart host only when
+ * that fails, which stays one record per domain since each domain has its own MX.
  */
 public final class SmartHostRule implements RoutingRule {
 
@@ -28,6 +29,6 @@ public final class SmartHostRule implements RoutingRule {
     }
 
     private NextHop hop(String domain) {
-        return attemptDirectFirst ? new NextHop(domain, null, smartHost) : new NextHop(domain, smartHost, null);
+        return attemptDirectFirst ? new NextHop(domain, null, smartHost) : NextHop.relay(smartHost);
     }
 }

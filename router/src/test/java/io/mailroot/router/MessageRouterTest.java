@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -64,6 +65,41 @@ class MessageRouterTest {
         Envelope dsn = envelope(out.get(3));
         assertEquals("ID1", dsn.id());
         assertEquals("5.1.3", dsn.recipients().get(0).outcome().status());
+    }
+
+    @Test
+    void aSmartHostTakesEveryDomainOfAMessageInOneRecordOnTheMessagesShard() {
+        List<ProducerRecord<String, byte[]>> out = router("  smartHost: smart.test:2525\n")
+                .route(mail("alice@sender.test", "a@one.test", "b@two.test", "c@three.test"));
+
+        assertEquals(1, out.size());
+        NextHop hop = envelope(out.get(0)).nextHop();
+        assertEquals(6, hop.shards(), "a relay is spread over kafka.partitions (default 6)");
+        assertEquals(NextHop.shardOf("ID1", 6), hop.shard());
+        assertEquals("[smart.test:2525]#" + hop.shard(), out.get(0).key());
+        assertNull(hop.domain(), "a relay's record carries many domains");
+        assertEquals(List.of("a@one.test", "b@two.test", "c@three.test"),
+                envelope(out.get(0)).recipients().stream().map(Recipient::address).toList());
+    }
+
+    @Test
+    void shardCountsComeFromHopShardsAndHopShardsByDomainAndNeverExceedTheConnectionLimit() {
+        MessageRouter router = router("  smartHost: smart.test\n  attemptDirectBeforeSmartHost: true\n"
+                + "  routeDomains: {routed.test: relay.test}\n  hopShards: 3\n  hopShardsByDomain: {Busy.test: 4}\n");
+        List<ProducerRecord<String, byte[]>> out = router.route(mail("alice@sender.test", "a@routed.test",
+                "b@busy.test", "c@quiet.test"));
+        Map<String, NextHop> hops = new java.util.LinkedHashMap<>();
+        out.forEach(r -> hops.put(r.key().replaceAll("#\\d+$", ""), envelope(r).nextHop()));
+
+        assertEquals(List.of("[relay.test]", "busy.test", "quiet.test"), List.copyOf(hops.keySet()));
+        assertEquals(3, hops.get("[relay.test]").shards());
+        assertEquals(4, hops.get("busy.test").shards(), "a busy domain, even with a fallback relay");
+        assertEquals(1, hops.get("quiet.test").shards());
+        assertEquals("quiet.test", out.get(2).key(), "a one-shard hop keeps its plain key");
+
+        NextHop capped = envelope(router("  smartHost: smart.test\n  maxConnectionsPerDomain: 2\n")
+                .route(mail("alice@sender.test", "a@far.test")).get(0)).nextHop();
+        assertEquals(2, capped.shards(), "every shard holds a connection: no more shards than the limit");
     }
 
     @Test

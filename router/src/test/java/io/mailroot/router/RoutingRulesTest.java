@@ -56,8 +56,8 @@ class RoutingRulesTest {
         RoutingPlan plan = rules.plan(message("a@route.test", "b@deep.sub.wild.test", "c@wild.test", "d@elsewhere.test"));
 
         assertEquals(List.of(
-                new NextHop("route.test", "relay.route.test:2526", null),
-                new NextHop("deep.sub.wild.test", "wild-relay.test", null),
+                NextHop.relay("relay.route.test:2526"),
+                NextHop.relay("wild-relay.test"),
                 NextHop.direct("wild.test"),
                 NextHop.direct("elsewhere.test")), List.copyOf(plan.remote().keySet()));
         assertEquals("[relay.route.test:2526]", plan.remote().keySet().iterator().next().key());
@@ -68,9 +68,31 @@ class RoutingRulesTest {
         RoutingRules rules = rules("  smartHost: smart.test:2525\n  routeDomains: {route.test: relay.test}\n");
         RoutingPlan plan = rules.plan(message("a@far.test", "b@route.test", "c@local.test"));
 
-        assertEquals(Set.of(new NextHop("far.test", "smart.test:2525", null), new NextHop("route.test", "relay.test", null)),
-                plan.remote().keySet());
+        assertEquals(Set.of(NextHop.relay("smart.test:2525"), NextHop.relay("relay.test")), plan.remote().keySet());
         assertEquals(List.of("c@local.test"), addresses(plan.local()));
+    }
+
+    @Test
+    void recipientsOfManyDomainsThroughOneRelayShareOneHop() {
+        RoutingRules rules = rules("  smartHost: smart.test:2525\n"
+                + "  routeDomains: {route.test: \"smart.test:2525\", other.test: relay.test}\n");
+        RoutingPlan plan = rules.plan(message("a@far.test", "b@near.test", "c@route.test", "d@other.test", "e@far.test"));
+
+        assertEquals(List.of(NextHop.relay("smart.test:2525"), NextHop.relay("relay.test")),
+                List.copyOf(plan.remote().keySet()), "a route domain on the smart host joins the smart host's record");
+        assertEquals(List.of("c@route.test", "a@far.test", "b@near.test", "e@far.test"),
+                addresses(plan.remote().get(NextHop.relay("smart.test:2525"))));
+    }
+
+    @Test
+    void directBeforeTheSmartHostStaysOneHopPerDomain() {
+        RoutingRules rules = rules("  smartHost: smart.test\n  attemptDirectBeforeSmartHost: true\n");
+        RoutingPlan plan = rules.plan(message("a@far.test", "b@near.test", "c@far.test"));
+
+        assertEquals(List.of(new NextHop("far.test", null, "smart.test"), new NextHop("near.test", null, "smart.test")),
+                List.copyOf(plan.remote().keySet()));
+        assertEquals(List.of("a@far.test", "c@far.test"),
+                addresses(plan.remote().get(new NextHop("far.test", null, "smart.test"))));
     }
 
     @Test

@@ -21,6 +21,8 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
 
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    /** More shards than this spreads a hop thinner than any deliverer count makes useful. */
+    static final int MAX_HOP_SHARDS = 1000;
     private static final Pattern DOMAIN = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*");
     private static final Pattern NODE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
     private static final Duration SECOND = Duration.ofSeconds(1);
@@ -235,13 +237,22 @@ public final class ConfigLoader {
         Integer badmailWarn = d.integer("badmailWarnSizeKb", "(none: Badmail size warning)", 102_400, 1, Integer.MAX_VALUE, true);
         // Null: a share of the heap, worked out by the deliverer when it starts.
         Integer inFlight = d.integer("maxInFlightMb", "(none)", null, 1, 1_048_576, false);
+        // Null: the outbound topic's partitions, so a smart host can be delivered by every deliverer at once.
+        Integer hopShards = d.integer("hopShards", "(none: shards of a smart host or route-domain relay)", null, 1,
+                MAX_HOP_SHARDS, false);
+        var shardsByDomain = d.integerMap("hopShardsByDomain", "(none: shards of a busy domain delivered by MX)", 1,
+                MAX_HOP_SHARDS, "domain: shards (others 1)");
+        shardsByDomain.keySet().forEach(dom -> d.check("hopShardsByDomain", dom, x -> DOMAIN.matcher(x).matches(),
+                "keys that are domain names"));
+        var shardsLowered = new java.util.LinkedHashMap<String, Integer>();
+        shardsByDomain.forEach((k, v) -> shardsLowered.put(k.toLowerCase(java.util.Locale.ROOT), v));
         String ndr = d.string("ndrCopyTo", "Messages: Send copy of Non-Delivery Report to", null, "a mailbox address, or null");
         d.check("ndrCopyTo", ndr, x -> x.matches("[^@\\s]+@[^@\\s]+"), "a mailbox address (local@domain), or null");
         var lowered = new java.util.LinkedHashMap<String, String>();
         routes.forEach((k, v) -> lowered.put(k.toLowerCase(java.util.Locale.ROOT), v));
         return new MailrootConfig.Delivery(retries, delay, expire, local, maxOut, perDomain, perConn, rcpts, timeout,
                 port, hops, masquerade, smartHost, direct, java.util.Map.copyOf(lowered), ndr, Map.copyOf(security), badmailWarn,
-                inFlight);
+                inFlight, hopShards, Map.copyOf(shardsLowered));
     }
 
     private static MailrootConfig.Http http(ConfigNode h) {

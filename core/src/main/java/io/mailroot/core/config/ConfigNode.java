@@ -231,6 +231,29 @@ public final class ConfigNode {
         return map;
     }
 
+    /** A mapping of names to integers in [min, max], each value checked under its own key ({@code name.entry}). */
+    public Map<String, Integer> integerMap(String name, String iis, int min, int max, String entry) {
+        String allowed = entry + ", each " + min + "–" + max;
+        doc(name, iis, "{}", allowed);
+        JsonNode v = raw(name);
+        if (v == null) {
+            return Map.of();
+        }
+        if (!v.isObject()) {
+            throw ConfigException.invalid(key(name), v, "a mapping: " + allowed);
+        }
+        Map<String, Integer> map = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = v.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode n = e.getValue();
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.intValue() < min || n.intValue() > max) {
+                throw ConfigException.invalid(key(name) + "." + e.getKey(), n.asText(), min + "–" + max);
+            }
+            map.put(e.getKey(), n.intValue());
+        }
+        return map;
+    }
+
     /** Applies a check to a value already read, failing with the standard message. */
     public <T> T check(String name, T value, Function<T, Boolean> ok, String allowed) {
         if (!documenting && value != null && !ok.apply(value)) {

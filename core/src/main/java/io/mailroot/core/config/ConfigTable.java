@@ -10,7 +10,8 @@ public final class ConfigTable {
             "fqdn", "the host name",
             "localDomains", "[fqdn, localhost]",
             "kafka.replicationFactor", "1 embedded, 3 external",
-            "delivery.maxInFlightMb", "25% of the heap");
+            "delivery.maxInFlightMb", "25% of the heap",
+            "delivery.hopShards", "kafka.partitions");
 
     private ConfigTable() {
     }

@@ -167,7 +167,9 @@ public record MailrootConfig(
             String ndrCopyTo,
             Map<String, OutboundSecurity> outboundSecurity,
             Integer badmailWarnSizeKb,
-            Integer maxInFlightMb) {
+            Integer maxInFlightMb,
+            Integer hopShards,
+            Map<String, Integer> hopShardsByDomain) {
 
         /**
          * The security settings for a relay as written in smartHost or routeDomains (however its key writes the

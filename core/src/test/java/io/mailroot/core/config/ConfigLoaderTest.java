@@ -146,4 +146,23 @@ class ConfigLoaderTest {
                 && d.defaultValue().equals("2048") && d.iisName().contains("Limit message size")));
         assertEquals(docs.size(), docs.stream().map(SettingDoc::key).distinct().count());
     }
+
+    @Test
+    void hopShardsDefaultToThePartitionsForRelaysAndOneForDomains() {
+        var d = ConfigLoader.parse("", BASE).delivery();
+        assertNull(d.hopShards());
+        assertEquals(java.util.Map.of(), d.hopShardsByDomain());
+        var set = ConfigLoader.parse("delivery: {hopShards: 3, hopShardsByDomain: {Gmail.com: 4}}", BASE).delivery();
+        assertEquals(3, set.hopShards());
+        assertEquals(java.util.Map.of("gmail.com", 4), set.hopShardsByDomain());
+        ConfigException zero = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("delivery: {hopShards: 0}", BASE));
+        assertTrue(zero.getMessage().contains("delivery.hopShards") && zero.getMessage().contains("1–1000"),
+                zero.getMessage());
+        ConfigException byDomain = assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("delivery: {hopShardsByDomain: {gmail.com: many}}", BASE));
+        assertTrue(byDomain.getMessage().contains("delivery.hopShardsByDomain.gmail.com"), byDomain.getMessage());
+        assertThrows(ConfigException.class,
+                () -> ConfigLoader.parse("delivery: {hopShardsByDomain: {\"not a domain\": 2}}", BASE));
+    }
 }

@@ -57,7 +57,7 @@ class EnvelopeCodecTest {
     @Test
     void nextHopKeyIsTheDomainOrTheRelay() {
         assertEquals("b.test", NextHop.direct("B.Test").key());
-        assertEquals("[smart.example:25]", new NextHop("b.test", "Smart.Example:25", null).key());
+        assertEquals("[smart.example:25]", NextHop.relay("Smart.Example:25").key());
     }
 
     @Test

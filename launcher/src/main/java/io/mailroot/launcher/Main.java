@@ -3,12 +3,14 @@ package io.mailroot.launcher;
 import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.ConfigTable;
+import io.mailroot.core.config.EnvironmentSettings;
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.role.FatalErrors;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 
 /** The {@code mailroot} command. */
@@ -20,7 +22,8 @@ public final class Main {
                    mailroot config                           print the configuration settings and defaults
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
             roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
-            Without --config, ./mailroot.yml is read when present; otherwise defaults apply.""";
+            Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
+            Any setting may also come from a MAILROOT_* variable (kafka.bootstrap: MAILROOT_KAFKA_BOOTSTRAP); it wins over the file.""";
 
     private Main() {
     }
@@ -35,6 +38,11 @@ public final class Main {
     }
 
     static int run(String[] args) {
+        return run(args, System.getenv());
+    }
+
+    /** @param env the environment: MAILROOT_CONFIG and the settings' MAILROOT_* variables */
+    static int run(String[] args, Map<String, String> env) {
         if (args.length == 0 || args[0].equals("help") || args[0].equals("--help")) {
             System.out.println(USAGE);
             return args.length == 0 ? 2 : 0;
@@ -46,15 +54,15 @@ public final class Main {
                 if (!rest.isEmpty()) {
                     throw new ConfigException("'mailroot start' takes no arguments besides --config FILE; got " + rest);
                 }
-                yield serve(load(configFile), RoleName.all());
+                yield serve(load(configFile, env), RoleName.all());
             }
             case "run" -> {
                 if (rest.isEmpty()) {
                     throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr");
                 }
-                yield serve(load(configFile), rest.stream().map(RoleName::parse).toList());
+                yield serve(load(configFile, env), rest.stream().map(RoleName::parse).toList());
             }
-            case "user" -> UserCommand.run(rest, load(configFile));
+            case "user" -> UserCommand.run(rest, load(configFile, env));
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;
@@ -80,15 +88,24 @@ public final class Main {
         return p;
     }
 
-    static MailrootConfig load(Path file) {
+    /** @param file from --config, or null: then MAILROOT_CONFIG, then ./mailroot.yml if there is one */
+    static MailrootConfig load(Path file, Map<String, String> env) {
+        String fromEnv = env.get(EnvironmentSettings.CONFIG_FILE);
+        if (file == null && fromEnv != null && !fromEnv.isBlank()) {
+            file = Path.of(fromEnv);
+            if (!Files.isRegularFile(file)) {
+                throw new ConfigException("configuration file " + file + " (from " + EnvironmentSettings.CONFIG_FILE
+                        + ") does not exist");
+            }
+        }
         if (file != null) {
             if (!Files.isRegularFile(file)) {
                 throw new ConfigException("configuration file " + file + " does not exist");
             }
-            return ConfigLoader.load(file);
+            return ConfigLoader.load(file, env);
         }
         Path here = Path.of("mailroot.yml");
-        return Files.isRegularFile(here) ? ConfigLoader.load(here) : ConfigLoader.parse("", Path.of("").toAbsolutePath());
+        return Files.isRegularFile(here) ? ConfigLoader.load(here, env) : ConfigLoader.parse("", Path.of("").toAbsolutePath(), env);
     }
 
     private static int serve(MailrootConfig config, List<RoleName> roles) {

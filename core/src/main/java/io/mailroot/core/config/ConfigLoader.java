@@ -33,22 +33,42 @@ public final class ConfigLoader {
     }
 
     public static MailrootConfig load(Path file) {
+        return load(file, Map.of());
+    }
+
+    /** @param env the process environment: its {@code MAILROOT_*} variables win over the file */
+    public static MailrootConfig load(Path file, Map<String, String> env) {
+        String yaml;
         try {
-            return parse(Files.readString(file), file.toAbsolutePath().getParent());
+            yaml = Files.readString(file);
         } catch (IOException e) {
             throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
         }
+        return parse(yaml, file.toAbsolutePath().getParent(), env);
     }
 
-    /** @param base the folder relative paths in the file are taken from */
+    /** The file alone, whatever this process's environment holds. @param base the folder relative paths are taken from */
     public static MailrootConfig parse(String yaml, Path base) {
+        return parse(yaml, base, Map.of());
+    }
+
+    /**
+     * The file with the {@code MAILROOT_*} variables of {@code env} laid over it (see {@link EnvironmentSettings}).
+     * @param base the folder relative paths are taken from
+     */
+    public static MailrootConfig parse(String yaml, Path base, Map<String, String> env) {
         JsonNode root;
         try {
             root = yaml.isBlank() ? null : YAML.readTree(yaml);
         } catch (IOException e) {
             throw new ConfigException("configuration is not valid YAML: " + e.getMessage());
         }
-        return read(root, base, false, d -> { });
+        EnvironmentSettings settings = EnvironmentSettings.from(env);
+        try {
+            return read(settings.overlay(root), base, false, d -> { });
+        } catch (ConfigException e) {
+            throw settings.attribute(e);
+        }
     }
 
     /** Every setting with its IIS name, default and range, in the order the loader reads them. */

@@ -271,7 +271,7 @@ public final class ConfigNode {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String name = it.next();
             if (!read.contains(name)) {
-                throw new ConfigException("unknown configuration key '" + key(name) + "'");
+                throw new ConfigException(key(name), "unknown configuration key '" + key(name) + "'");
             }
         }
         children.forEach(ConfigNode::rejectUnknown);

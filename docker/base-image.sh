@@ -16,6 +16,12 @@ root="$(mktemp -d /tmp/mailroot-base.XXXXXX)"
 trap 'rm -rf "$root"' EXIT
 mirror="${DEBIAN_MIRROR:-$(sed -n 's/^URIs: *\(http[^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -1)}"
 debootstrap --variant=minbase bookworm "$root" ${mirror:-http://deb.debian.org/debian} >/dev/null
+# A machine that reaches registries only through a proxy of its own trusts that proxy's CA: so does the image, or
+# apt and Maven inside it could not fetch anything over HTTPS. (Installing ca-certificates picks these up.)
+if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
+  mkdir -p "$root/usr/local/share/ca-certificates"
+  cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
+fi
 # Keep the image small and apt usable from the Dockerfile.
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
 tar -C "$root" -c . | docker import - "$tag" >/dev/null

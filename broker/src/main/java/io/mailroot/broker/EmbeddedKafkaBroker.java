@@ -3,13 +3,9 @@ package io.mailroot.broker;
 import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.KafkaSecurity;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -18,8 +14,6 @@ import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
-import org.apache.kafka.metadata.storage.Formatter;
-import org.apache.kafka.server.common.MetadataVersion;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,20 +131,10 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     }
 
     private void formatIfNew() throws Exception {
-        if (Files.exists(logDir.resolve("meta.properties"))) {
-            return;
+        String printed = KraftStorage.formatIfNew(logDir, 1, Uuid.randomUuid().toString());
+        if (printed != null) {
+            log.info("formatted Kafka storage: {}", printed);
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        new Formatter()
-                .setPrintStream(new PrintStream(out, true, StandardCharsets.UTF_8))
-                .setNodeId(1)
-                .setClusterId(Uuid.randomUuid().toString())
-                .addDirectory(logDir.toAbsolutePath().toString())
-                .setMetadataLogDirectory(logDir.toAbsolutePath().toString())
-                .setControllerListenerName("CONTROLLER")
-                .setReleaseVersion(MetadataVersion.latestProduction())
-                .run();
-        log.info("formatted Kafka storage: {}", out.toString(StandardCharsets.UTF_8).trim());
     }
 
     @Override

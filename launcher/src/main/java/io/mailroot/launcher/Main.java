@@ -1,5 +1,6 @@
 package io.mailroot.launcher;
 
+import io.mailroot.broker.ClusterBroker;
 import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.ConfigLoader;
 import io.mailroot.core.config.ConfigTable;
@@ -19,6 +20,7 @@ public final class Main {
     private static final String USAGE = """
             usage: mailroot start [--config FILE]            every role, beside an embedded Kafka broker
                    mailroot run ROLE... [--config FILE]      chosen roles against kafka.bootstrap
+                   mailroot broker [--config FILE]           one Kafka KRaft node (broker.* settings) of a cluster
                    mailroot config                           print the configuration settings and defaults
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
             roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
@@ -61,6 +63,12 @@ public final class Main {
                     throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr");
                 }
                 yield serve(load(configFile, env), rest.stream().map(RoleName::parse).toList());
+            }
+            case "broker" -> {
+                if (!rest.isEmpty()) {
+                    throw new ConfigException("'mailroot broker' takes no arguments besides --config FILE; got " + rest);
+                }
+                yield serveBroker(load(configFile, env));
             }
             case "user" -> UserCommand.run(rest, load(configFile, env));
             case "config" -> {
@@ -108,30 +116,66 @@ public final class Main {
         return Files.isRegularFile(here) ? ConfigLoader.load(here, env) : ConfigLoader.parse("", Path.of("").toAbsolutePath(), env);
     }
 
-    private static int serve(MailrootConfig config, List<RoleName> roles) {
-        long t0 = System.nanoTime();
-        // An Error on any thread (a role's, SMTP's, Kafka's) stops the process for its supervisor to restart.
+    private static int serveBroker(MailrootConfig config) {
         Thread.setDefaultUncaughtExceptionHandler(FatalErrors.process().uncaughtHandler());
-        MailrootNode node = new MailrootNode(config, roles, null);
+        ClusterBroker broker = new ClusterBroker(config);
+        return runUntilStopped(() -> {
+            broker.start();
+            System.out.printf("mailroot: Kafka node %d running on %s:%d; Ctrl-C stops%n", config.broker().nodeId(),
+                    config.broker().listenAddress(), config.broker().port());
+        }, broker::close, config, "broker");
+    }
+
+    private interface Start {
+        void run() throws Exception;
+    }
+
+    /**
+     * Starts, writes {@code dataDir/ready} (what the container's health check looks for), and waits for a signal;
+     * the file goes before anything stops, so a stopping node is no longer healthy.
+     */
+    private static int runUntilStopped(Start start, Runnable stop, MailrootConfig config, String what) {
+        Path ready = config.dataDir().resolve("ready");
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            node.close();
+            try {
+                Files.deleteIfExists(ready);
+            } catch (java.io.IOException e) {
+                // the node stops all the same
+            }
+            stop.run();
             stopped.countDown();
         }, "mailroot-stop"));
         try {
-            node.start();
+            Files.deleteIfExists(ready);
+            start.run();
+            Files.createDirectories(ready.getParent());
+            Files.writeString(ready, what + "\n");
+        } catch (ConfigException e) {
+            throw e;
         } catch (Exception e) {
             System.err.println("mailroot: start failed: " + e);
             return 1;
         }
-        System.out.printf("mailroot: %s running (%d ms); SMTP on %s; Ctrl-C stops%n",
-                roles.stream().map(RoleName::cliName).toList(), (System.nanoTime() - t0) / 1_000_000,
-                config.virtualServers().stream().map(v -> v.addresses() + ":" + v.port()).toList());
         try {
             stopped.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
         return 0;
+    }
+
+    private static int serve(MailrootConfig config, List<RoleName> roles) {
+        long t0 = System.nanoTime();
+        // An Error on any thread (a role's, SMTP's, Kafka's) stops the process for its supervisor to restart.
+        Thread.setDefaultUncaughtExceptionHandler(FatalErrors.process().uncaughtHandler());
+        MailrootNode node = new MailrootNode(config, roles, null);
+        String names = roles.stream().map(RoleName::cliName).toList().toString();
+        return runUntilStopped(() -> {
+            node.start();
+            System.out.printf("mailroot: %s running (%d ms); SMTP on %s; Ctrl-C stops%n", names,
+                    (System.nanoTime() - t0) / 1_000_000,
+                    config.virtualServers().stream().map(v -> v.addresses() + ":" + v.port()).toList());
+        }, node::close, config, names);
     }
 }

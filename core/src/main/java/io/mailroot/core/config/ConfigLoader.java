@@ -134,9 +134,43 @@ public final class ConfigLoader {
                 pk.bool("enabled", "Pickup directory", true),
                 pk.duration("pollInterval", "(none)", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)));
         MailrootConfig.Http http = http(n.child("http"));
+        MailrootConfig.Broker broker = broker(n.child("broker"));
         n.rejectUnknown();
         return new MailrootConfig(fqdn, dataDir, nodeId, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
-                usersFile, pickup, http);
+                usersFile, pickup, http, broker);
+    }
+
+    /** The {@code mailroot broker} role: one KRaft node (broker and controller) of a cluster Mailroot runs itself. */
+    private static MailrootConfig.Broker broker(ConfigNode b) {
+        int id = b.integer("nodeId", "(none)", 1, 0, 1_000_000, false);
+        String voters = b.string("voters", "(none)", null,
+                "id@host:port[,id@host:port...] of every controller (the quorum); null: this node alone");
+        b.check("voters", voters, v -> MailrootConfig.Broker.parseVoters(v) != null,
+                "id@host:port[,id@host:port...], distinct ids");
+        String clusterId = b.string("clusterId", "(none)", null,
+                "22 characters of URL-safe Base64 (a Kafka cluster id), the same on every node; null: generated (one node only)");
+        b.check("clusterId", clusterId, c -> c.matches("[A-Za-z0-9_-]{22}"), "22 characters of URL-safe Base64");
+        String listen = b.string("listenAddress", "(none)", "127.0.0.1", "an IP address to listen on; 0.0.0.0 means all");
+        b.check("listenAddress", listen, HostAndPort::isValid, "an IP address");
+        int port = b.integer("port", "(none)", 9092, 1, 65535, false);
+        int controllerPort = b.integer("controllerPort", "(none)", 9093, 1, 65535, false);
+        String advertised = b.string("advertisedHost", "(none)", null,
+                "the host name other nodes and clients reach this broker by; null: listenAddress, or the host name when that is 0.0.0.0");
+        b.check("advertisedHost", advertised, HostAndPort::isValid, "a host name or IP address");
+        MailrootConfig.Broker broker = new MailrootConfig.Broker(id, voters, clusterId, listen, port, controllerPort, advertised);
+        if (!b.isDocumenting()) {
+            var parsed = MailrootConfig.Broker.parseVoters(voters);
+            if (parsed != null && parsed.size() > 1 && clusterId == null) {
+                throw ConfigException.invalid(b.keyOf("clusterId"), "null", "the cluster's id when broker.voters names several nodes");
+            }
+            if (parsed != null && !parsed.containsKey(id)) {
+                throw ConfigException.invalid(b.keyOf("nodeId"), id, "one of the ids in broker.voters " + parsed.keySet());
+            }
+            if (controllerPort == port) {
+                throw ConfigException.invalid(b.keyOf("controllerPort"), controllerPort, "a port other than broker.port");
+            }
+        }
+        return broker;
     }
 
     /** How clients authenticate to an external cluster; the embedded broker ignores these and uses its own secret. */

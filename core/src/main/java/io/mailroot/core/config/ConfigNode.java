@@ -45,6 +45,11 @@ public final class ConfigNode {
         }
     }
 
+    /** True when reading for the documentation table rather than a real configuration. */
+    public boolean isDocumenting() {
+        return documenting;
+    }
+
     /** The full key of a setting under this node, for error messages. */
     public String keyOf(String name) {
         return key(name);

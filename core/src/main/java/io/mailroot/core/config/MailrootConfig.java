@@ -24,7 +24,8 @@ public record MailrootConfig(
         Delivery delivery,
         Path usersFile,
         Pickup pickup,
-        Http http) {
+        Http http,
+        Broker broker) {
 
     public boolean isLocal(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
@@ -183,5 +184,36 @@ public record MailrootConfig(
     }
 
     public record Local(Duration delayNotification, Duration expirationTimeout) {
+    }
+
+    /**
+     * One node of a Kafka cluster run by {@code mailroot broker}.
+     *
+     * @param voters the controller quorum as {@code id@host:port,...}, or null for this node alone
+     * @param clusterId the id every node is formatted with, or null to generate one (single node only)
+     * @param advertisedHost how others reach this node, or null to derive it from {@code listenAddress}
+     */
+    public record Broker(int nodeId, String voters, String clusterId, String listenAddress, int port, int controllerPort,
+                         String advertisedHost) {
+
+        /** The voters by node id, or null when the text is not {@code id@host:port[,...]} with distinct ids. */
+        public static Map<Integer, HostAndPort> parseVoters(String text) {
+            if (text == null) {
+                return null;
+            }
+            Map<Integer, HostAndPort> voters = new java.util.LinkedHashMap<>();
+            for (String v : text.split(",")) {
+                String[] idAndHost = v.trim().split("@", 2);
+                if (idAndHost.length != 2 || !idAndHost[0].matches("\\d{1,7}") || !idAndHost[1].matches(".*:\\d{1,5}")
+                        || !HostAndPort.isValid(idAndHost[1])) {
+                    return null;
+                }
+                HostAndPort hp = HostAndPort.parse(idAndHost[1], 1);
+                if (voters.put(Integer.parseInt(idAndHost[0]), hp) != null) {
+                    return null;
+                }
+            }
+            return voters;
+        }
     }
 }

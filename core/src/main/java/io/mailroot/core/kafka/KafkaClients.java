@@ -67,6 +67,7 @@ public record KafkaClients(String bootstrap, String groupPrefix, KafkaSecurity s
         c.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30_000);
         c.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 15_000);
         c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        c.put(ProducerConfig.PARTITIONER_CLASS_CONFIG, HopPartitioner.class.getName());
         return c;
     }
 

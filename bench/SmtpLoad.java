@@ -14,6 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * A load loop for Mailroot's SMTP ingress: C connections each send messages back to back until N are accepted.
  * Run with a JDK only: java bench/SmtpLoad.java --messages 5000 --connections 8 --size 10 --to bob@localhost
+ * [--host H] [--port P] [--to 'user@d{n}.test' --domains K]: {n} in the recipient cycles through 0..K-1.
  * With --wait-dir DIR it also waits until DIR holds N more files and reports the end-to-end rate.
  */
 public class SmtpLoad {
@@ -22,6 +23,7 @@ public class SmtpLoad {
         String host = "127.0.0.1";
         int port = 2525, messages = 2000, connections = 8, sizeKb = 10;
         String from = "bench@example.com", to = "bob@localhost";
+        int domains = 1;
         Path waitDir = null;
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
@@ -32,6 +34,7 @@ public class SmtpLoad {
                 case "--size" -> sizeKb = Integer.parseInt(args[i + 1]);
                 case "--from" -> from = args[i + 1];
                 case "--to" -> to = args[i + 1];
+                case "--domains" -> domains = Integer.parseInt(args[i + 1]);
                 case "--wait-dir" -> waitDir = Path.of(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
@@ -44,7 +47,7 @@ public class SmtpLoad {
         List<Thread> threads = new ArrayList<>();
         long t0 = System.nanoTime();
         final String h = host, f = from, t = to;
-        final int p = port;
+        final int p = port, k = domains;
         for (int c = 0; c < connections; c++) {
             Thread th = new Thread(() -> {
                 while (left.get() > 0) {
@@ -54,9 +57,11 @@ public class SmtpLoad {
                         expect(in, "220");
                         cmd(out, "EHLO bench.example.com");
                         expect(in, "250");
-                        while (left.getAndDecrement() > 0) {
+                        int n;
+                        while ((n = left.getAndDecrement()) > 0) {
                             // pipelined MAIL, RCPT, DATA as a PIPELINING client would send them
-                            cmd(out, "MAIL FROM:<" + f + ">\r\nRCPT TO:<" + t + ">\r\nDATA");
+                            String rcpt = t.replace("{n}", String.valueOf(n % k));
+                            cmd(out, "MAIL FROM:<" + f + ">\r\nRCPT TO:<" + rcpt + ">\r\nDATA");
                             expect(in, "250");
                             expect(in, "250");
                             expect(in, "354");

@@ -10,24 +10,53 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A next hop that accepts every message and throws it away, counting: the far end of a delivery benchmark.
- * Run with a JDK only: java bench/SmtpSink.java --port 2526 [--expect N]
+ * Run with a JDK only: java bench/SmtpSink.java --port 2526 [--ports A-B] [--bind ADDR] [--delay-ms MS] [--expect N]
  * Prints the count and rate every second; with --expect it exits after N messages and prints the overall rate.
  */
 public class SmtpSink {
 
     public static void main(String[] args) throws Exception {
-        int port = 2526;
+        int port = 2526, lastPort = -1;
         long expect = Long.MAX_VALUE;
+        String bind = "127.0.0.1";
         for (int i = 0; i < args.length; i += 2) {
             switch (args[i]) {
                 case "--port" -> port = Integer.parseInt(args[i + 1]);
+                case "--ports" -> {
+                    String[] range = args[i + 1].split("-");
+                    port = Integer.parseInt(range[0]);
+                    lastPort = Integer.parseInt(range[1]);
+                }
+                case "--bind" -> bind = args[i + 1];
+                case "--delay-ms" -> delayMs = Long.parseLong(args[i + 1]);
                 case "--expect" -> expect = Long.parseLong(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         AtomicLong messages = new AtomicLong();
         AtomicLong firstAt = new AtomicLong();
-        ServerSocket server = new ServerSocket(port, 200, InetAddress.getLoopbackAddress());
+        for (int p = port; p <= Math.max(port, lastPort); p++) {
+            listen(new ServerSocket(p, 200, InetAddress.getByName(bind)), messages, firstAt);
+        }
+        System.out.println("sink listening on " + bind + ":" + port + (lastPort > port ? "-" + lastPort : "")
+                + (delayMs > 0 ? ", " + delayMs + " ms per message" : ""));
+        long last = 0;
+        while (messages.get() < expect) {
+            Thread.sleep(1000);
+            long n = messages.get();
+            if (n != last) {
+                System.out.printf("%d messages (+%d/s)%n", n, n - last);
+            }
+            last = n;
+        }
+        double secs = (System.nanoTime() - firstAt.get()) / 1e9;
+        System.out.printf("%d messages in %.2f s since the first: %.0f msg/s%n", messages.get(), secs, messages.get() / secs);
+    }
+
+    /** How long each message takes to be accepted: a slow next hop, so that delivery is bound by connections. */
+    private static long delayMs;
+
+    private static void listen(ServerSocket server, AtomicLong messages, AtomicLong firstAt) {
         Thread acceptor = new Thread(() -> {
             while (true) {
                 try {
@@ -43,19 +72,6 @@ public class SmtpSink {
         });
         acceptor.setDaemon(true);
         acceptor.start();
-        System.out.println("sink listening on 127.0.0.1:" + port);
-        long last = 0;
-        while (messages.get() < expect) {
-            Thread.sleep(1000);
-            long n = messages.get();
-            if (n != last) {
-                System.out.printf("%d messages (+%d/s)%n", n, n - last);
-            }
-            last = n;
-        }
-        double secs = (System.nanoTime() - firstAt.get()) / 1e9;
-        System.out.printf("%d messages in %.2f s since the first: %.0f msg/s%n", messages.get(), secs, messages.get() / secs);
-        server.close();
     }
 
     private static void serve(Socket s, AtomicLong messages, AtomicLong firstAt) {
@@ -82,6 +98,13 @@ public class SmtpSink {
                             }
                             if (l.equals(".")) {
                                 break;
+                            }
+                        }
+                        if (delayMs > 0) {
+                            try {
+                                Thread.sleep(delayMs);
+                            } catch (InterruptedException e) {
+                                return;
                             }
                         }
                         if (messages.getAndIncrement() == 0) {

@@ -58,6 +58,8 @@ public final class DelivererRole implements Role {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
     /** The longest a graceful stop waits for transactions under way (less when outboundTimeout is shorter). */
     private static final Duration MAX_FINISH = Duration.ofSeconds(20);
+    /** How long a revoked partition's transactions under way may take to finish before it is handed over. */
+    private static final Duration REVOKE_FINISH = Duration.ofSeconds(10);
 
     private final MailrootConfig config;
     private final KafkaClients clients;
@@ -454,7 +456,11 @@ public final class DelivererRole implements Role {
         }
     }
 
-    /** On revocation keeps what is finished and forgets the rest: the new owner delivers it again. */
+    /**
+     * On revocation stops taking the partitions' queued messages, lets those already in an SMTP transaction finish
+     * (up to {@link #REVOKE_FINISH}) and their follow-ups be acknowledged, commits what is finished and forgets the
+     * rest, which the new owner delivers. Lost partitions (the group already gave them away) are forgotten at once.
+     */
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> revoked) {
@@ -462,12 +468,38 @@ public final class DelivererRole implements Role {
                 forget(revoked);
                 return;
             }
+            finishUnderWay(revoked);
             try {
                 commit(revoked, true);
             } catch (RuntimeException e) {
                 LOG.warn("commit on revocation failed; those records will be delivered again", e);
             }
             forget(revoked);
+        }
+
+        private void finishUnderWay(Collection<TopicPartition> revoked) {
+            java.util.Set<PartitionProgress> progress = new java.util.HashSet<>();
+            for (TopicPartition tp : revoked) {
+                PartitionProgress p = partitions.get(tp);
+                if (p != null) {
+                    queues.drop(p);
+                    progress.add(p);
+                }
+            }
+            if (progress.isEmpty()) {
+                return;
+            }
+            Duration limit = finishLimit().compareTo(REVOKE_FINISH) < 0 ? finishLimit() : REVOKE_FINISH;
+            if (!queues.awaitReported(progress, limit)) {
+                LOG.info("deliveries of revoked partitions {} still under way after {}; their new owner delivers them again",
+                        revoked, limit);
+            }
+            try {
+                // Follow-ups' acks finish the offsets (the callbacks run before flush returns).
+                producer.flush();
+            } catch (RuntimeException e) {
+                LOG.warn("could not flush the deliverer's producer on revocation", e);
+            }
         }
 
         @Override

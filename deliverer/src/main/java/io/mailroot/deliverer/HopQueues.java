@@ -5,6 +5,7 @@ import io.mailroot.core.message.NextHop;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -59,6 +60,10 @@ final class HopQueues {
     private final Condition idle = lock.newCondition();
     private final Map<String, Queue> queues = new HashMap<>();
     private final Set<HopSender> active = ConcurrentHashMap.newKeySet();
+    /** Jobs handed to a delivery thread and not yet reported; guarded by {@link #lock}. */
+    private final Set<Job> delivering = new HashSet<>();
+    /** Signalled whenever a job in {@link #delivering} has been reported. */
+    private final Condition reported = lock.newCondition();
     private int drainers;
     /** No more jobs are handed out; those being delivered finish and report. */
     private volatile boolean stopping;
@@ -129,22 +134,27 @@ final class HopQueues {
         Job job = null;
         try {
             while ((job = next(key)) != null) {
-                List<DeliveryResult> results;
-                if (sender == null) {
-                    results = deferAll(job, broken);
-                } else {
-                    try {
-                        results = sender.deliver(job.mail());
-                    } catch (RuntimeException e) {
-                        LOG.error("{}: delivery to {} failed unexpectedly", job.mail().envelope().id(), key, e);
-                        results = deferAll(job, "internal error: " + e);
+                Job current = job;
+                try {
+                    List<DeliveryResult> results;
+                    if (sender == null) {
+                        results = deferAll(job, broken);
+                    } else {
+                        try {
+                            results = sender.deliver(job.mail());
+                        } catch (RuntimeException e) {
+                            LOG.error("{}: delivery to {} failed unexpectedly", job.mail().envelope().id(), key, e);
+                            results = deferAll(job, "internal error: " + e);
+                        }
                     }
+                    if (closed) {
+                        job = null;
+                        return;
+                    }
+                    done.accept(job, results);
+                } finally {
+                    reported(current);
                 }
-                if (closed) {
-                    job = null;
-                    return;
-                }
-                done.accept(job, results);
             }
             released = true;
         } catch (RuntimeException e) {
@@ -203,6 +213,9 @@ final class HopQueues {
             Queue q = queues.get(key);
             long deadline = System.nanoTime() + LINGER.toNanos();
             Job job = stopping || q == null ? null : q.pending.poll();
+            if (job != null) {
+                delivering.add(job);
+            }
             while (job == null && !stopping && q != null) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -215,11 +228,47 @@ final class HopQueues {
                     break;
                 }
                 job = stopping ? null : q.pending.poll();
+                if (job != null) {
+                    delivering.add(job);
+                }
             }
             if (job == null) {
                 release(key, 1);
             }
             return job;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void reported(Job job) {
+        lock.lock();
+        try {
+            delivering.remove(job);
+            reported.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until no job of {@code which} is being delivered any more (each has been reported), or the limit passes.
+     * A revoked partition's transactions under way are let finish, so that their offsets can be committed before
+     * the partition's new owner reads it: cut, the next hop may already have said 250 and the message would go twice.
+     *
+     * @return whether all of them were reported in time
+     */
+    boolean awaitReported(Set<PartitionProgress> which, Duration limit) {
+        lock.lock();
+        try {
+            long left = limit.toNanos();
+            while (delivering.stream().anyMatch(j -> which.contains(j.progress())) && left > 0) {
+                left = reported.awaitNanos(left);
+            }
+            return delivering.stream().noneMatch(j -> which.contains(j.progress()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         } finally {
             lock.unlock();
         }

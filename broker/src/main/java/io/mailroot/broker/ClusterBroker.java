@@ -121,6 +121,9 @@ public final class ClusterBroker implements AutoCloseable {
         p.put("group.consumer.session.timeout.ms", "10000");
         p.put("broker.heartbeat.interval.ms", "1000");
         p.put("broker.session.timeout.ms", "6000");
+        // A follower that stops fetching (paused, partitioned) leaves the ISR after 10 s, not 30: acks=all writes
+        // wait for every ISR member, so until then a stalled follower stalls produce on all its partitions.
+        p.put("replica.lag.time.max.ms", "10000");
         p.put("auto.create.topics.enable", "false");
         p.put("message.max.bytes", String.valueOf(KafkaClients.MAX_RECORD_BYTES + 1024 * 1024));
         p.put("replica.fetch.max.bytes", String.valueOf(KafkaClients.MAX_RECORD_BYTES + 1024 * 1024));

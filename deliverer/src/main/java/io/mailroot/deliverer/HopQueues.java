@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -34,6 +35,7 @@ final class HopQueues {
     private static final Logger LOG = LoggerFactory.getLogger(HopQueues.class);
     /** How long an idle connection waits for more mail to its hop before it is closed. */
     private static final Duration LINGER = Duration.ofSeconds(2);
+    private static final long RECHECK_NANOS = Duration.ofMillis(50).toNanos();
 
     /** One message waiting for its next hop, and where to report when it is done. */
     record Job(MailRecord mail, NextHop hop, TopicPartition partition, PartitionProgress progress, long offset) {
@@ -216,13 +218,14 @@ final class HopQueues {
             if (job != null) {
                 delivering.add(job);
             }
-            while (job == null && !stopping && q != null) {
+            while (job == null && !stopping && q != null && !othersWaiting()) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     break;
                 }
                 try {
-                    q.more.awaitNanos(left);
+                    // Woken by more mail for this hop; every 50 ms it looks whether another hop waits for a thread.
+                    q.more.awaitNanos(Math.min(left, RECHECK_NANOS));
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     break;
@@ -239,6 +242,15 @@ final class HopQueues {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Whether another hop's delivery thread waits for a place in the pool. An idle connection lingers only while
+     * no other hop needs the thread: with every thread lingering on a hop whose queue just emptied, the pool sat
+     * idle for two seconds at a time beside queued mail (a third of the throughput to 48 domains on 4 threads).
+     */
+    private boolean othersWaiting() {
+        return pool instanceof ThreadPoolExecutor t && !t.getQueue().isEmpty();
     }
 
     private void reported(Job job) {

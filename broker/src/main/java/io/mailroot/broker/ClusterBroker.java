@@ -113,12 +113,14 @@ public final class ClusterBroker implements AutoCloseable {
         p.put("offsets.topic.num.partitions", "12");
         p.put("transaction.state.log.num.partitions", "12");
         p.put("group.initial.rebalance.delay.ms", "0");
-        // A killed deliverer's partitions wait for its session to expire: 10 s rather than Kafka's 45 s, with
-        // heartbeats every second, bounds how long its mail waits for another deliverer.
+        // A member's session outlives a group coordinator's failover (the broker's session, 6 s, then the clients'
+        // 10 s request time-out on the dead one): with 10 s, members were fenced while the coordinator moved, lost
+        // their partitions with every delivery since their last commit, and those went twice. A killed deliverer's
+        // partitions wait these 30 s for another deliverer (Kafka's default is 45 s).
         p.put("group.consumer.min.heartbeat.interval.ms", "500");
         p.put("group.consumer.heartbeat.interval.ms", "1000");
         p.put("group.consumer.min.session.timeout.ms", "3000");
-        p.put("group.consumer.session.timeout.ms", "10000");
+        p.put("group.consumer.session.timeout.ms", "30000");
         p.put("broker.heartbeat.interval.ms", "1000");
         p.put("broker.session.timeout.ms", "6000");
         // A follower that stops fetching (paused, partitioned) leaves the ISR after 10 s, not 30: acks=all writes

@@ -95,6 +95,9 @@ public record KafkaClients(String bootstrap, String groupPrefix, KafkaSecurity s
         c.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, FETCH_MAX_BYTES);
         c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, PARTITION_FETCH_MAX_BYTES);
         c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "consumer");
+        // A request to a broker that stopped answering (paused, cut off) is given up after 10 s, not 30: until then
+        // heartbeats and commits wait on it, and the group coordinator that took over cannot hear from the member.
+        c.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, 10_000);
         return c;
     }
 

@@ -3,6 +3,7 @@ package io.mailroot.core.kafka;
 import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.MailrootConfig;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -58,10 +59,16 @@ public final class TopicCreator {
                     // through a long outage. 30 days is far past any expirationTimeout a relay would use, and still
                     // reclaims the disk of consumed records. Events are history and keep Kafka's default.
                     String retention = String.valueOf((name.equals(topics.events()) ? 7L : 30L) * 24 * 3600 * 1000);
-                    missing.add(new NewTopic(name, partitions, replication).configs(Map.of(
+                    Map<String, String> configs = new HashMap<>(Map.of(
                             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, String.valueOf(KafkaClients.MAX_RECORD_BYTES + 1024 * 1024),
                             TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, String.valueOf(minInSync(replication)),
-                            TopicConfig.RETENTION_MS_CONFIG, retention)));
+                            TopicConfig.RETENTION_MS_CONFIG, retention));
+                    if (topics.compacted().contains(name)) {
+                        // State, not history: the newest record of a key is the truth, a tombstone removes it.
+                        configs.put(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+                        configs.remove(TopicConfig.RETENTION_MS_CONFIG);
+                    }
+                    missing.add(new NewTopic(name, partitions, replication).configs(configs));
                 }
             }
             if (missing.isEmpty()) {

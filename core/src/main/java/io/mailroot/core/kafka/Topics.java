@@ -35,6 +35,27 @@ public record Topics(String prefix, int retryLevels) {
         return prefix + "events";
     }
 
+    /**
+     * Operator actions (hold, release, retry-now, delete, expire), compacted by the action's target: every node
+     * reads all of it and applies what concerns its records.
+     */
+    public String control() {
+        return prefix + "control";
+    }
+
+    /**
+     * The queue view: one record per message still queued (its state folded from {@code events}), compacted by
+     * message id; a message that left the queue is a tombstone.
+     */
+    public String queueState() {
+        return prefix + "queue";
+    }
+
+    /** The topics whose records replace earlier ones of the same key (cleanup.policy=compact). */
+    public List<String> compacted() {
+        return List.of(control(), queueState());
+    }
+
     public List<String> retries() {
         List<String> names = new ArrayList<>();
         for (int i = 1; i <= retryLevels; i++) {
@@ -52,7 +73,7 @@ public record Topics(String prefix, int retryLevels) {
     }
 
     public List<String> all() {
-        List<String> names = new ArrayList<>(List.of(inbound(), outbound(), local(), dsn(), events()));
+        List<String> names = new ArrayList<>(List.of(inbound(), outbound(), local(), dsn(), events(), control(), queueState()));
         names.addAll(retries());
         return names;
     }

@@ -1,6 +1,7 @@
 package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.event.EventLog;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
@@ -81,6 +82,7 @@ public final class DelivererRole implements Role {
     private final RestartingWorker worker = new RestartingWorker(clientId, this::session, this::wakeup, LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
     private KafkaProducer<String, byte[]> producer;
+    private EventLog events = EventLog.NONE;
     private ThreadPoolExecutor pool;
     private ScheduledExecutorService resender;
     private SmtpClient smtp;
@@ -131,6 +133,7 @@ public final class DelivererRole implements Role {
         queues = new HopQueues(pool, d.maxConnectionsPerDomain(), d.maxMessagesPerConnection(),
                 hop -> new HopSender(hop, config, resolver, smtp), this::delivered);
         producer = clients.producer(clientId);
+        events = EventLog.of(producer, topics, config, "deliverer");
         worker.start();
     }
 
@@ -326,6 +329,7 @@ public final class DelivererRole implements Role {
         }
         List<ProducerRecord<String, byte[]>> records =
                 followups.after(job.mail(), job.hop(), results, clock.instant());
+        events.emit(DeliveryEvents.of(events, topics, job.mail(), job.hop(), results, records));
         produce(job, records);
     }
 
@@ -569,6 +573,7 @@ public final class DelivererRole implements Role {
             // Normally given back when the consumer closed; this covers a consumer thread that did not stop in time.
             partitions.values().forEach(PartitionProgress::abandon);
             waiting.values().forEach(w -> w.claim().release());
+            events.close();
             if (producer != null) {
                 try {
                     producer.close(Duration.ofSeconds(5));

@@ -8,8 +8,14 @@ import io.mailroot.core.message.Recipient;
  * @param status enhanced status code, e.g. {@code 5.1.1}
  * @param reply the next hop's reply ({@code 550 5.1.1 no such user}) or our own account of what went wrong
  * @param remoteHost the host that answered, or the last one tried; may be null when none was reached
+ * @param remoteAddress the address of the host that answered ({@code 192.0.2.7}), for the trail; null when none did
  */
-public record DeliveryResult(Recipient recipient, Verdict verdict, String status, String reply, String remoteHost) {
+public record DeliveryResult(Recipient recipient, Verdict verdict, String status, String reply, String remoteHost,
+                             String remoteAddress) {
+
+    public DeliveryResult(Recipient recipient, Verdict verdict, String status, String reply, String remoteHost) {
+        this(recipient, verdict, status, reply, remoteHost, null);
+    }
 
     public enum Verdict {
         /** The next hop took responsibility (2xx), and reports success itself if asked (it speaks DSN). */
@@ -25,6 +31,14 @@ public record DeliveryResult(Recipient recipient, Verdict verdict, String status
          * out): never sent by SMTP, handed to local delivery instead.
          */
         LOCAL
+    }
+
+    /** The host as the trail shows it: {@code mx.example.net [192.0.2.7]}. */
+    public String remote() {
+        if (remoteHost == null) {
+            return remoteAddress;
+        }
+        return remoteAddress == null || remoteAddress.equals(remoteHost) ? remoteHost : remoteHost + " [" + remoteAddress + "]";
     }
 
     /** Whether the next hop took the message for this recipient. */

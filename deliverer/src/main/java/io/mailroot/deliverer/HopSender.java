@@ -288,6 +288,7 @@ final class HopSender implements Closeable {
 
     private static List<DeliveryResult> results(List<Recipient> part, List<RecipientReply> replies, SmtpSession s) {
         String host = s.host();
+        String address = s.address();
         boolean dsn = s.supports("DSN");
         List<DeliveryResult> out = new ArrayList<>(part.size());
         for (int i = 0; i < part.size(); i++) {
@@ -297,9 +298,9 @@ final class HopSender implements Closeable {
                 out.add(DeliveryResult.deferred(r, "4.4.2", rr.error(), host));
             } else if (rr.reply().positive()) {
                 Verdict v = dsn ? Verdict.DELIVERED : Verdict.RELAYED;
-                out.add(new DeliveryResult(r, v, rr.reply().status(), rr.reply().text(), host));
+                out.add(new DeliveryResult(r, v, rr.reply().status(), rr.reply().text(), host, address));
             } else if (rr.reply().permanentFailure()) {
-                out.add(new DeliveryResult(r, Verdict.FAILED, rr.reply().status(), rr.reply().text(), host));
+                out.add(new DeliveryResult(r, Verdict.FAILED, rr.reply().status(), rr.reply().text(), host, address));
             } else {
                 String status = rr.reply().transientFailure() ? rr.reply().status() : "4.0.0";
                 out.add(DeliveryResult.deferred(r, status, rr.reply().text(), host));

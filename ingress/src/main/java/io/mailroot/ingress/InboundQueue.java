@@ -1,6 +1,11 @@
 package io.mailroot.ingress;
 
+import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.event.EventLog;
+import io.mailroot.core.event.MessageEvent;
+import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.MailRecord;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
@@ -22,12 +27,25 @@ public final class InboundQueue implements AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final String topic;
     private final Duration timeout;
+    private final EventLog events;
 
     /** @param timeout how long {@link #put} waits for Kafka's acknowledgement */
     public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout) {
+        this(producer, topic, timeout, EventLog.NONE);
+    }
+
+    /** A queue on {@code inbound} whose accepted mail is RECEIVED in the trail as {@code role} of this node. */
+    public static InboundQueue withTrail(Producer<String, byte[]> producer, Topics topics, Duration timeout,
+                                         MailrootConfig config, String role) {
+        return new InboundQueue(producer, topics.inbound(), timeout, EventLog.of(producer, topics, config, role));
+    }
+
+    /** @param events where RECEIVED goes once Kafka holds the message (on the same producer) */
+    public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout, EventLog events) {
         this.producer = producer;
         this.topic = topic;
         this.timeout = timeout;
+        this.events = events;
     }
 
     /**
@@ -40,6 +58,7 @@ public final class InboundQueue implements AutoCloseable {
         try {
             var ack = producer.send(EnvelopeCodec.toRecord(topic, mail.envelope().id(), mail));
             ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            received(mail);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -56,8 +75,45 @@ public final class InboundQueue implements AutoCloseable {
         return false;
     }
 
+    /** Only accepted mail has a trail: written after the ack, never for a message the client must keep. */
+    private void received(MailRecord mail) {
+        Envelope e = mail.envelope();
+        events.event(MessageEvent.Type.RECEIVED, e.id()).sender(e.sender()).recipients(e.recipients())
+                .size(mail.message().length).client(client(e)).emit();
+    }
+
+    /**
+     * Who handed the message in, as the trail shows it: {@code name [192.0.2.1] helo=H server=VS auth=U} for SMTP,
+     * {@code http api-key-1 [192.0.2.1]} (or {@code http form}) for the HTTP API.
+     */
+    static String client(Envelope e) {
+        String address = e.clientAddress() == null ? "" : "[" + e.clientAddress() + "]";
+        if ("http".equals(e.virtualServer())) {
+            return "http " + (e.authIdentity() != null ? e.authIdentity() : "form") + " " + address;
+        }
+        StringBuilder b = new StringBuilder();
+        if (e.clientName() != null) {
+            b.append(e.clientName()).append(' ');
+        }
+        b.append(address);
+        if (e.helo() != null) {
+            b.append(" helo=").append(e.helo());
+        }
+        if (e.virtualServer() != null) {
+            b.append(" server=").append(e.virtualServer());
+        }
+        if (e.authIdentity() != null) {
+            b.append(" auth=").append(e.authIdentity());
+        }
+        if (e.tls()) {
+            b.append(" tls");
+        }
+        return b.toString();
+    }
+
     @Override
     public void close() {
+        events.close();
         try {
             producer.close(Duration.ofSeconds(10));
         } catch (RuntimeException e) {

@@ -77,7 +77,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void start() throws Exception {
-        queue = new InboundQueue(producer(), topics.inbound(), queueTimeout);
+        queue = InboundQueue.withTrail(producer(), topics, queueTimeout, config, "ingress");
         try {
             watchdog = new IdleWatchdog(watchdogTick());
             dns = new ForwardConfirmedDns(config.dns());

@@ -1,6 +1,9 @@
 package io.mailroot.ndr;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.event.EventLog;
+import io.mailroot.core.event.FollowupEvents;
+import io.mailroot.core.event.MessageEvent;
 import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
@@ -64,7 +67,9 @@ public final class NdrRole implements Role {
     private final RestartingWorker worker = new RestartingWorker("ndr-service", this::session,
             () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
-    private KafkaProducer<String, byte[]> producer;
+    private volatile KafkaProducer<String, byte[]> producer;
+    /** REPORT_SENT and BADMAIL, on the producer of the moment. */
+    private final EventLog events;
     /** Runs on the service thread before each poll; tests make it throw to stand for an error the loop does not expect. */
     volatile Runnable beforePoll = () -> { };
     /** How many times some records of a batch had to be tried again; tests wait on it. */
@@ -75,6 +80,7 @@ public final class NdrRole implements Role {
         this.topics = topics;
         this.composer = new ReportComposer(config);
         this.badmail = new BadmailFolder(config.badmailDir(), BadmailFolder.warnBytes(config.delivery().badmailWarnSizeKb()));
+        this.events = EventLog.of(() -> producer, topics, config, "ndr");
     }
 
     @Override
@@ -189,8 +195,9 @@ public final class NdrRole implements Role {
         } catch (Exception e) {
             // An original Jakarta Mail cannot read must still not vanish: keep it where an administrator looks.
             LOG.error("cannot build a report for message {}: {}", failed.envelope().id(), e.toString());
-            badmail.keep(badmailName(failed, record), failed.message(),
-                    BadmailFolder.reason("No report could be built for this message: " + e, failed.envelope()));
+            kept(failed, badmail.keep(badmailName(failed, record), failed.message(),
+                    BadmailFolder.reason("No report could be built for this message: " + e, failed.envelope())),
+                    failed.envelope().recipients(), "no report could be built");
             return;
         }
         for (DeliveryReport report : reports) {
@@ -213,14 +220,21 @@ public final class NdrRole implements Role {
                     failed.envelope().recipients().size(), failed.envelope().id(), place(record));
             return;
         }
-        badmail.keep(badmailName(failed, record), failed.message(),
-                BadmailFolder.nullSenderReason(failed.envelope().withRecipients(failures)));
+        kept(failed, badmail.keep(badmailName(failed, record), failed.message(),
+                BadmailFolder.nullSenderReason(failed.envelope().withRecipients(failures))), failures,
+                "failure of null-sender mail");
+    }
+
+    private void kept(MailRecord failed, java.nio.file.Path file, List<Recipient> recipients, String why) {
+        events.event(MessageEvent.Type.BADMAIL, failed.envelope().id()).sender(failed.envelope().sender())
+                .recipients(recipients).relatedId(file.getFileName().toString()).reply(why).emit();
     }
 
     /** A record without a readable envelope: nobody can be told about it, so it is kept for the administrator. */
     private void keepMalformed(ConsumerRecord<String, byte[]> record, RuntimeException e) throws IOException {
         Header header = record.headers().lastHeader(EnvelopeCodec.HEADER);
         LOG.error("malformed dsn record {}: {}", place(record), e.getMessage());
+        events.emit(FollowupEvents.malformed(events, record, "malformed-" + place(record)));
         badmail.keep("malformed-" + place(record), record.value() == null ? new byte[0] : record.value(),
                 "Malformed record on " + place(record) + ": its envelope cannot be read, so nobody can be told about"
                         + " it.\n\nError: " + e.getMessage() + "\nKey: " + record.key() + "\nEnvelope header: "
@@ -269,6 +283,7 @@ public final class NdrRole implements Role {
     }
 
     private void closeProducer() {
+        events.flush(Duration.ofSeconds(2));
         KafkaProducer<String, byte[]> p = producer;
         producer = null;
         if (p != null) {
@@ -293,18 +308,27 @@ public final class NdrRole implements Role {
     private void awaitAck(Pending p) throws IOException, InterruptedException {
         try {
             p.ack().get();
+            events.event(MessageEvent.Type.REPORT_SENT, p.failed().envelope().id()).sender(p.failed().envelope().sender())
+                    .recipients(reported(p)).relatedId(p.report().id()).detail(p.report().action().field()).emit();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RecordTooLargeException) {
                 // Retrying cannot help; keep the original where an administrator looks rather than lose it.
-                badmail.keep(badmailName(p.failed(), p.source()) + "-" + p.report().action().field(), p.failed().message(),
+                kept(p.failed(), badmail.keep(badmailName(p.failed(), p.source()) + "-" + p.report().action().field(), p.failed().message(),
                         BadmailFolder.reason("The " + p.report().action().field() + " report for this message is too"
                                 + " large to queue (" + p.report().mail().message().length + " bytes): "
-                                + e.getCause().getMessage(), p.failed().envelope()));
+                                + e.getCause().getMessage(), p.failed().envelope())), reported(p),
+                        "the " + p.report().action().field() + " report is too large to queue");
                 return;
             }
             throw new IOException("report " + p.report().id() + " for message " + p.failed().envelope().id()
                     + " was not acknowledged: " + e.getCause(), e.getCause());
         }
+    }
+
+    /** The recipients a report speaks of: those of the dsn record with the report's kind of outcome. */
+    private static List<Recipient> reported(Pending p) {
+        return p.failed().envelope().recipients().stream()
+                .filter(r -> r.outcome() != null && r.outcome().action() == p.report().action()).toList();
     }
 
     /**

@@ -2,6 +2,8 @@ package io.mailroot.router;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.config.NodeId;
+import io.mailroot.core.event.EventLog;
+import io.mailroot.core.event.FollowupEvents;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
@@ -53,6 +55,8 @@ public final class RouterRole implements Role {
     private final MessageRouter router;
     private final String transactionalId;
     private final Badmail badmail;
+    /** ROUTED and FAILED go in the routing's own transaction (see {@link EventLog#sendIn}). */
+    private final EventLog events;
     /**
      * Runs sessions until closed. A session ends on an error the batch loop does not expect (a poll that fails, a
      * consumer that cannot rejoin its group): the worker then waits and starts again with new Kafka clients. Nothing
@@ -87,6 +91,7 @@ public final class RouterRole implements Role {
         this.router = router;
         this.badmail = new Badmail(config.badmailDir());
         this.transactionalId = clients.groupPrefix() + "router-" + instance;
+        this.events = new EventLog(() -> null, topics.events(), instance, "router");
     }
 
     @Override
@@ -168,12 +173,15 @@ public final class RouterRole implements Role {
                 // Nobody can be told about a record without a readable envelope; it must not block its partition,
                 // so it is kept in Badmail (before the offset commits) and skipped.
                 keepMalformed(record, e);
+                events.sendIn(producer, FollowupEvents.malformed(events, record, "malformed-" + place(record)));
                 continue;
             }
             // Sends are only queued here; commitTransaction flushes them and fails if any of them failed.
-            for (ProducerRecord<String, byte[]> out : routeOrReport(mail, record)) {
+            List<ProducerRecord<String, byte[]>> routed = routeOrReport(mail, record);
+            for (ProducerRecord<String, byte[]> out : routed) {
                 producer.send(out);
             }
+            events.sendIn(producer, FollowupEvents.of(events, topics, routed));
         }
         producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
         producer.commitTransaction();

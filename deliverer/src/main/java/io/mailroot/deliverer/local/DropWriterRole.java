@@ -2,6 +2,9 @@ package io.mailroot.deliverer.local;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.AtomicFiles;
+import io.mailroot.core.event.EventLog;
+import io.mailroot.core.event.FollowupEvents;
+import io.mailroot.core.event.MessageEvent;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.BatchRewind;
 import io.mailroot.core.kafka.KafkaClients;
@@ -72,6 +75,9 @@ public final class DropWriterRole implements Role {
             () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private final ExecutorService writers;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** The session's producer, which the trail's events go out on. */
+    private volatile KafkaProducer<String, byte[]> eventProducer;
+    private final EventLog events;
     /** For tests: sees each batch before it is written, and may throw as an unexpected failure would. */
     volatile java.util.function.Consumer<ConsumerRecords<String, byte[]>> beforeWrite;
 
@@ -82,6 +88,7 @@ public final class DropWriterRole implements Role {
         this.badmail = new Badmail(config.badmailDir());
         this.followups = new LocalFollowups(topics, config.delivery().local(),
                 RetrySchedule.of(config.delivery(), topics), dropDir);
+        this.events = EventLog.of(() -> eventProducer, topics, config, "drop");
         AtomicInteger n = new AtomicInteger();
         this.writers = Executors.newFixedThreadPool(WRITERS, r -> {
             Thread t = new Thread(r, "drop-writer-io-" + n.incrementAndGet());
@@ -120,6 +127,7 @@ public final class DropWriterRole implements Role {
         try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
              KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
             consumer = c;
+            eventProducer = producer;
             if (!worker.running()) {
                 return;
             }
@@ -151,8 +159,10 @@ public final class DropWriterRole implements Role {
                 }
                 worker.progressed();
             }
+            events.flush(Duration.ofSeconds(2));
         } finally {
             consumer = null;
+            eventProducer = null;
         }
     }
 
@@ -196,6 +206,13 @@ public final class DropWriterRole implements Role {
                 throw new IOException("interrupted while writing to the Drop folder", e);
             }
         }
+        // In the trail before the commit: a batch written again says DELIVERED twice, never not at all.
+        byName.forEach((name, mail) -> {
+            if (!failures.containsKey(name)) {
+                events.event(MessageEvent.Type.DELIVERED, mail.envelope().id()).recipients(mail.envelope().recipients())
+                        .nextHop(FollowupEvents.LOCAL).detail(dropDir.resolve(name).toString()).emit();
+            }
+        });
         return failures;
     }
 
@@ -247,6 +264,8 @@ public final class DropWriterRole implements Role {
             BatchRewind.toStart(c, batch);
             return true;
         }
+        events.emit(FollowupEvents.of(events, topics,
+                reports.stream().filter(r -> !r.topic().equals(topics.local())).toList()));
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         boolean retry = false;
         for (TopicPartition tp : batch.partitions()) {

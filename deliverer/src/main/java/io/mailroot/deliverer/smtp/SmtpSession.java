@@ -137,6 +137,12 @@ public final class SmtpSession implements Closeable {
         return connection.host();
     }
 
+    /** The address connected to, e.g. {@code 192.0.2.7}. */
+    public String address() {
+        java.net.InetAddress a = connection.socket().getInetAddress();
+        return a == null ? null : a.getHostAddress();
+    }
+
     public boolean supports(String extension) {
         return extensions.supports(extension);
     }

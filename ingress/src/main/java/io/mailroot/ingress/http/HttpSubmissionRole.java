@@ -119,7 +119,7 @@ public final class HttpSubmissionRole implements Role {
             return t;
         }, new ThreadPoolExecutor.CallerRunsPolicy());
         executor.allowCoreThreadTimeOut(true);
-        inbound = new InboundQueue(producer(), topics.inbound(), queueTimeout);
+        inbound = InboundQueue.withTrail(producer(), topics, queueTimeout, config, "http");
         // The JDK server reads a request on a pool thread and, by default, waits for it for ever: a client that
         // sends its request a byte a minute would hold a thread. Bound it unless the operator chose otherwise.
         if (System.getProperty(MAX_REQUEST_TIME) == null) {

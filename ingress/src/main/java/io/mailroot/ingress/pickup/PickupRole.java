@@ -1,6 +1,8 @@
 package io.mailroot.ingress.pickup;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.event.EventLog;
+import io.mailroot.core.event.MessageEvent;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.folder.FileNames;
 import io.mailroot.core.folder.PrivateFiles;
@@ -90,6 +92,7 @@ public final class PickupRole implements Role {
     private volatile Consumer<Path> afterClaim = file -> { };
     private volatile boolean running;
     private Producer<String, byte[]> producer;
+    private EventLog events = EventLog.NONE;
     private WatchService watch;
     private WatchKey registration;
     private Thread thread;
@@ -98,7 +101,7 @@ public final class PickupRole implements Role {
     private record Claimed(Path path, String id, String originalName) {
     }
 
-    private record Sent(Claimed file, Future<RecordMetadata> ack) {
+    private record Sent(Claimed file, Future<RecordMetadata> ack, MailRecord mail) {
     }
 
     public PickupRole(MailrootConfig config, KafkaClients clients, Topics topics) {
@@ -159,6 +162,7 @@ public final class PickupRole implements Role {
         watch = FileSystems.getDefault().newWatchService();
         registration = register();
         producer = clients.producer("mailroot-pickup");
+        events = EventLog.of(producer, topics, config, "pickup");
         running = true;
         thread = new Thread(this::run, "mailroot-pickup");
         thread.setDaemon(true);
@@ -363,6 +367,7 @@ public final class PickupRole implements Role {
             try {
                 s.ack().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 queued.add(s.file().path());
+                received(s);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 putBack(s.file());
@@ -424,7 +429,14 @@ public final class PickupRole implements Role {
         Envelope envelope = Envelope.received(c.id(), message.sender(),
                         message.recipients().stream().map(Recipient::of).toList(), now)
                 .withClient(null, null, null, null, false, "pickup");
-        return new Sent(c, producer.send(EnvelopeCodec.toRecord(topics.inbound(), c.id(), new MailRecord(envelope, bytes))));
+        MailRecord mail = new MailRecord(envelope, bytes);
+        return new Sent(c, producer.send(EnvelopeCodec.toRecord(topics.inbound(), c.id(), mail)), mail);
+    }
+
+    private void received(Sent s) {
+        Envelope e = s.mail().envelope();
+        events.event(MessageEvent.Type.RECEIVED, e.id()).sender(e.sender()).recipients(e.recipients())
+                .size(s.mail().message().length).client("pickup " + shown(s.file().originalName())).emit();
     }
 
     /**
@@ -499,6 +511,7 @@ public final class PickupRole implements Role {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        events.close();
         try {
             producer.close(Duration.ofSeconds(10));
         } catch (RuntimeException e) {

@@ -37,7 +37,19 @@ final class DeliveryEvents {
         accepted.forEach((hostAndReply, recipients) -> events.add(log.event(MessageEvent.Type.DELIVERED, id)
                 .recipients(recipients).nextHop(hop.key()).remote(hostAndReply.get(0)).reply(hostAndReply.get(1))
                 .attempt(mail.envelope().attempt() + 1).build()));
-        events.addAll(FollowupEvents.of(log, topics, followups, mail.envelope().attempt() + 1));
+        // A report's Remote-MTA names the host only; the trail shows its address too, as for a delivery.
+        Map<String, String> remotes = new LinkedHashMap<>();
+        results.forEach(r -> {
+            if (r.remoteHost() != null && r.remoteAddress() != null) {
+                remotes.putIfAbsent(r.remoteHost(), r.remote());
+            }
+        });
+        for (MessageEvent e : FollowupEvents.of(log, topics, followups, mail.envelope().attempt() + 1)) {
+            String remote = e.remote() == null ? null : remotes.getOrDefault(e.remote(), e.remote());
+            events.add(new MessageEvent(e.messageId(), e.type(), e.at(), e.node(), e.role(), e.sender(), e.recipients(),
+                    e.size(), e.client(), e.nextHop(), remote, e.reply(), e.attempt(), e.nextDue(), e.relatedId(),
+                    e.detail()));
+        }
         return events;
     }
 }

@@ -303,7 +303,7 @@ final class HopSender implements Closeable {
                 out.add(new DeliveryResult(r, Verdict.FAILED, rr.reply().status(), rr.reply().text(), host, address));
             } else {
                 String status = rr.reply().transientFailure() ? rr.reply().status() : "4.0.0";
-                out.add(DeliveryResult.deferred(r, status, rr.reply().text(), host));
+                out.add(new DeliveryResult(r, Verdict.DEFERRED, status, rr.reply().text(), host, address));
             }
         }
         return out;

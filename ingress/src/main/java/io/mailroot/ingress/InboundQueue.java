@@ -78,7 +78,7 @@ public final class InboundQueue implements AutoCloseable {
     /** Only accepted mail has a trail: written after the ack, never for a message the client must keep. */
     private void received(MailRecord mail) {
         Envelope e = mail.envelope();
-        events.event(MessageEvent.Type.RECEIVED, e.id()).sender(e.sender()).recipients(e.recipients())
+        events.event(MessageEvent.Type.RECEIVED, e.id()).at(e.receivedAt()).sender(e.sender()).recipients(e.recipients())
                 .size(mail.message().length).client(client(e)).emit();
     }
 

@@ -23,6 +23,8 @@ public final class Main {
                    mailroot broker [--config FILE]           one Kafka KRaft node (broker.* settings) of a cluster
                    mailroot config                           print the configuration settings and defaults
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
+                   mailroot trail ID [--json] [--config FILE]  one message's history on every node, in time order
+                   mailroot log [-f] [-n N] [--config FILE]    the delivery log: the last N events (50); -f follows
             roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
             Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
             Any setting may also come from a MAILROOT_* variable (kafka.bootstrap: MAILROOT_KAFKA_BOOTSTRAP); it wins over the file.""";
@@ -71,6 +73,9 @@ public final class Main {
                 yield serveBroker(load(configFile, env));
             }
             case "user" -> UserCommand.run(rest, load(configFile, env));
+            case "trail" -> TrailCommand.run(rest, load(configFile, env), System.out, System.err);
+            case "log" -> LogCommand.run(rest, load(configFile, env), System.out, System.err,
+                    () -> Thread.currentThread().isInterrupted());
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;

@@ -13,7 +13,7 @@ public final class EventDraft {
     private final EventLog log;
     private final MessageEvent.Type type;
     private final String messageId;
-    private final Instant at;
+    private Instant at;
     private final String node;
     private final String role;
     private String sender;
@@ -35,6 +35,14 @@ public final class EventDraft {
         this.at = at;
         this.node = node;
         this.role = role;
+    }
+
+    /** When it happened, if not now: RECEIVED takes the envelope's receive time, which precedes any routing of it. */
+    public EventDraft at(Instant when) {
+        if (when != null) {
+            at = when;
+        }
+        return this;
     }
 
     public EventDraft sender(String s) {

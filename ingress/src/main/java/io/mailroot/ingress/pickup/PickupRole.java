@@ -435,7 +435,7 @@ public final class PickupRole implements Role {
 
     private void received(Sent s) {
         Envelope e = s.mail().envelope();
-        events.event(MessageEvent.Type.RECEIVED, e.id()).sender(e.sender()).recipients(e.recipients())
+        events.event(MessageEvent.Type.RECEIVED, e.id()).at(e.receivedAt()).sender(e.sender()).recipients(e.recipients())
                 .size(s.mail().message().length).client("pickup " + shown(s.file().originalName())).emit();
     }
 

@@ -59,7 +59,7 @@ final class EventLines {
             f.add("attempt=" + e.attempt());
         }
         if (e.nextDue() != null) {
-            f.add("next=" + e.nextDue());
+            f.add("next=" + e.nextDue().truncatedTo(ChronoUnit.MILLIS));
         }
         if (e.relatedId() != null) {
             f.add((e.type() == MessageEvent.Type.BADMAIL ? "file=" : "related=") + e.relatedId());

@@ -46,6 +46,8 @@ class MessageTrailTest {
     private MailrootConfig config;
     private String prefix;
     private int smtpPort;
+    private int httpPort;
+    private static final String API_KEY = "trail-key-0123456789abcdef";
 
     @BeforeAll
     void start() throws Exception {
@@ -57,6 +59,7 @@ class MessageTrailTest {
                 .mx("remote.test", 10, "mx.remote.test").a("mx.remote.test", "127.0.0.2")
                 .mx("retry.test", 10, "mx.retry.test").a("mx.retry.test", "127.0.0.3");
         smtpPort = FreePorts.next();
+        httpPort = FreePorts.next();
         prefix = SharedKafka.uniquePrefix("trail");
         config = ConfigLoader.parse("""
                 fqdn: relay.test
@@ -65,6 +68,8 @@ class MessageTrailTest {
                 localDomains: [local.test]
                 kafka: { topicPrefix: "%s", partitions: 3 }
                 dns: { servers: ["%s"], timeout: 2s }
+                pickup: { pollInterval: 200ms }
+                http: { enabled: true, port: %d, apiKeys: ["%s"] }
                 virtualServers:
                   - port: %d
                     relay: { allow: [127.0.0.0/8] }
@@ -72,7 +77,7 @@ class MessageTrailTest {
                   retryIntervals: [1s, 1s]
                   outboundPort: %d
                   outboundTimeout: 20s
-                """.formatted(dir.resolve("data"), dir.resolve("mailroot"), prefix, dns.address(), smtpPort,
+                """.formatted(dir.resolve("data"), dir.resolve("mailroot"), prefix, dns.address(), httpPort, API_KEY, smtpPort,
                 outboundPort), dir);
         node = new MailrootNode(config, RoleName.all(), SharedKafka.bootstrap());
         node.start();
@@ -218,6 +223,34 @@ class MessageTrailTest {
         assertTrue(line.contains(" deliverer " + id + ": to=<erin@remote.test>, relay=mx.remote.test[127.0.0.2], delay="), line);
         assertTrue(line.contains(", dsn=2.0.0, status=sent (250"), line);
         assertTrue(out.contains(id + ": client="), out);
+    }
+
+    @Test
+    void pickupAndHttpSayWhichChannelTheMailCameBy() throws Exception {
+        Path tmp = dir.resolve("order.tmp");
+        Files.writeString(tmp, "X-Sender: shop@client.test\r\nX-Receiver: kim@local.test\r\nSubject: order\r\n\r\nShipped.\r\n");
+        Files.move(tmp, dir.resolve("mailroot").resolve("Pickup").resolve("order.eml"));
+        var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" + httpPort + "/api/v1/messages"))
+                .header("Authorization", "Bearer " + API_KEY).header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("""
+                        {"from": "app@client.test", "to": ["lee@local.test"], "subject": "Welcome", "text": "Hello Lee"}
+                        """)).build();
+        var response = java.net.http.HttpClient.newHttpClient().send(request, java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertEquals(202, response.statusCode(), response.body());
+        String httpId = response.body().replaceAll(".*\"id\"\\s*:\\s*\"([^\"]+)\".*", "$1").trim();
+        List<MessageEvent> http = awaitTrail(httpId, "the HTTP message delivered", t -> count(t, Type.DELIVERED) == 1)
+                .stream().map(EventTopic.Read::event).toList();
+        assertEquals("http", http.get(0).role());
+        assertEquals("http api-key-1 [127.0.0.1]", http.get(0).client());
+        MessageEvent pickup = Await.value("RECEIVED from Pickup", WAIT, () -> {
+            try (EventTopic events = EventTopic.of(configFor(SharedKafka.bootstrap()))) {
+                return events.tail(1000).stream().map(EventTopic.Read::event)
+                        .filter(e -> e.type() == Type.RECEIVED && "pickup".equals(e.role())).findFirst().orElse(null);
+            }
+        });
+        assertEquals("pickup order.eml", pickup.client());
+        assertEquals("shop@client.test", pickup.sender());
+        assertEquals(List.of("kim@local.test"), pickup.recipients());
     }
 
     private Path configFile(String bootstrap) throws IOException {

@@ -25,6 +25,7 @@ COPY ingress/pom.xml ingress/
 COPY router/pom.xml router/
 COPY deliverer/pom.xml deliverer/
 COPY ndr-service/pom.xml ndr-service/
+COPY queue-view/pom.xml queue-view/
 COPY launcher/pom.xml launcher/
 RUN ./mvnw -B -ntp -q -Dmaven.test.skip=true package >/dev/null || true
 COPY . .

@@ -41,7 +41,13 @@ final class LogHarness implements AutoCloseable {
      * @param logging the lines of {@code virtualServers[0].logging}, indented for a mapping under it
      * @param base the folder dataDir and the log folders are under
      */
-    static synchronized LogHarness start(String serverName, String logging, Path base, Clock clock) throws Exception {
+    static LogHarness start(String serverName, String logging, Path base, Clock clock) throws Exception {
+        return start(serverName, logging, base, clock, "");
+    }
+
+    /** @param serverLines more settings of the virtual server, one a line */
+    static synchronized LogHarness start(String serverName, String logging, Path base, Clock clock, String serverLines)
+            throws Exception {
         if (topics == null) {
             String bootstrap = SharedKafka.bootstrap();
             String prefix = SharedKafka.uniquePrefix("plog");
@@ -58,9 +64,10 @@ final class LogHarness implements AutoCloseable {
                   - name: %s
                     addresses: [127.0.0.1]
                     port: %d
+                %s
                     logging:
                 %s
-                """.formatted(serverName, free, logging.indent(6)), base);
+                """.formatted(serverName, free, serverLines.indent(4), logging.indent(6)), base);
         IngressRole role = new IngressRole(config, clients, topics, IngressRole.DEFAULT_QUEUE_TIMEOUT, clock);
         role.start();
         return new LogHarness(role, free, serverName);

@@ -57,6 +57,7 @@ public final class IngressRole implements Role {
     private InboundQueue queue;
     private IdleWatchdog watchdog;
     private ForwardConfirmedDns dns;
+    private volatile boolean listening;
 
     public IngressRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this(config, clients, topics, DEFAULT_QUEUE_TIMEOUT);
@@ -77,6 +78,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void start() throws Exception {
+        IngressMetrics.register();
         queue = new InboundQueue(producer(), topics.inbound(), queueTimeout);
         try {
             watchdog = new IdleWatchdog(watchdogTick());
@@ -97,10 +99,16 @@ public final class IngressRole implements Role {
                     }
                 }
             }
+            listening = true;
         } catch (Exception | Error e) {
             close();
             throw e;
         }
+    }
+
+    @Override
+    public Optional<String> notReady() {
+        return listening ? Optional.empty() : Optional.of("ingress not listening");
     }
 
     /** What all listeners of one virtual server share: its intake, connection gate, TLS identity and AUTH. */
@@ -218,6 +226,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void close() {
+        listening = false;
         for (Listener l : listeners) {
             try {
                 l.server().stop();

@@ -55,7 +55,7 @@ public final class MailrootNode implements AutoCloseable {
     public synchronized void start() throws Exception {
         createFolders(config);
         // First, so a node that takes long to start (or fails to) already says so on /health/ready.
-        admin = ProcessAdmin.open(config, this::notReady);
+        admin = ProcessAdmin.open(config, this::notReady, true);
         String bootstrap = bootstrapOverride;
         if (bootstrap == null && config.kafka().embedded()) {
             broker = new EmbeddedKafkaBroker(config.dataDir().resolve("kafka"), config.kafka().embeddedPort(),
@@ -136,7 +136,7 @@ public final class MailrootNode implements AutoCloseable {
             kafka = probe;
         }
         if (!started) {
-            problems.add("node not started (" + roles.size() + " of " + roleNames.size() + " roles running)");
+            problems.add("node starting or stopping (" + roles.size() + " of " + roleNames.size() + " roles running)");
         }
         for (Role role : roles) {
             role.notReady().ifPresent(problems::add);

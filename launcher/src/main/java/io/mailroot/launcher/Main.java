@@ -121,7 +121,7 @@ public final class Main {
         ClusterBroker broker = new ClusterBroker(config);
         java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
         // Ready once this Kafka node has started; whether the quorum stands is for Kafka's own metrics to say.
-        ProcessAdmin admin = ProcessAdmin.open(config, () -> up.get() ? List.of() : List.of("Kafka node not started"));
+        ProcessAdmin admin = ProcessAdmin.open(config, () -> up.get() ? List.of() : List.of("Kafka node not started"), false);
         return runUntilStopped(() -> {
             broker.start();
             up.set(true);

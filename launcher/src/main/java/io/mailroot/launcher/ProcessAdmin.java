@@ -34,13 +34,14 @@ final class ProcessAdmin implements AutoCloseable {
 
     /**
      * @param notReady what keeps the process from being ready, asked at each {@code /health/ready}; empty when ready
+     * @param mailNode whether the process runs roles (and so has a Badmail folder to measure), not a Kafka node
      * @return null when {@code admin.enabled} is false
      */
-    static ProcessAdmin open(MailrootConfig config, Supplier<List<String>> notReady) {
+    static ProcessAdmin open(MailrootConfig config, Supplier<List<String>> notReady, boolean mailNode) {
         if (!config.admin().enabled()) {
             return null;
         }
-        MetricsRegistry metrics = MetricsRegistry.start(config.badmailDir());
+        MetricsRegistry metrics = MetricsRegistry.start(mailNode ? config.badmailDir() : null);
         AdminServer server;
         try {
             server = AdminServer.start(config.admin());

@@ -47,7 +47,8 @@ WORKDIR /var/lib/mailroot
 ENV MAILROOT_DATA_DIR=/var/lib/mailroot/data \
     MAILROOT_MAILROOT=/var/spool/mailroot \
     MAILROOT_JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
-EXPOSE 2525 9092 9093
+# 8026: the admin listener (/metrics for Prometheus, /health/live, /health/ready); MAILROOT_ADMIN_ADDRESSES=[0.0.0.0] to reach it
+EXPOSE 2525 8026 9092 9093
 HEALTHCHECK --interval=5s --timeout=4s --start-period=120s --retries=3 CMD ["mailroot-health"]
 ENTRYPOINT ["mailroot"]
 CMD ["start"]

@@ -110,10 +110,16 @@ public final class DelivererRole implements Role {
     }
 
     @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
+    }
+
+    @Override
     public void start() {
         MailrootConfig.Delivery d = config.delivery();
         MxResolver resolver = new MxResolver(config.dns());
         smtp = new SmtpClient(config.fqdn(), d.outboundTimeout());
+        DeliveryMetrics.PROCESS.opened(smtp);
         AtomicInteger threads = new AtomicInteger();
         // One thread per open connection at most: the pool's size is maxOutboundConnections.
         pool = new ThreadPoolExecutor(d.maxOutboundConnections(), d.maxOutboundConnections(), 30, TimeUnit.SECONDS,
@@ -559,6 +565,7 @@ public final class DelivererRole implements Role {
             }
             if (smtp != null) {
                 smtp.closeAll();
+                DeliveryMetrics.PROCESS.closed(smtp);
             }
             if (pool != null) {
                 pool.shutdownNow();

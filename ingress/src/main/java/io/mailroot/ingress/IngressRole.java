@@ -65,6 +65,7 @@ public final class IngressRole implements Role {
     private InboundQueue queue;
     private IdleWatchdog watchdog;
     private ForwardConfirmedDns dns;
+    private volatile boolean listening;
 
     public IngressRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this(config, clients, topics, DEFAULT_QUEUE_TIMEOUT);
@@ -94,6 +95,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void start() throws Exception {
+        IngressMetrics.register();
         queue = new InboundQueue(producer(), topics.inbound(), queueTimeout);
         try {
             watchdog = new IdleWatchdog(watchdogTick());
@@ -114,6 +116,7 @@ public final class IngressRole implements Role {
                     }
                 }
             }
+            listening = true;
         } catch (Exception | Error e) {
             close();
             throw e;
@@ -141,6 +144,11 @@ public final class IngressRole implements Role {
     /** The protocol logs of the virtual servers that log, in configuration order (for tests and monitoring). */
     public synchronized List<ProtocolLog> protocolLogs() {
         return List.copyOf(logs);
+    }
+
+    @Override
+    public Optional<String> notReady() {
+        return listening ? Optional.empty() : Optional.of("ingress not listening");
     }
 
     /** @param key the virtual server's configuration key, {@code virtualServers[i]}, for errors in its lists */
@@ -255,6 +263,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void close() {
+        listening = false;
         for (Listener l : listeners) {
             try {
                 l.server().stop();

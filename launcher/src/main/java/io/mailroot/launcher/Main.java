@@ -119,11 +119,21 @@ public final class Main {
     private static int serveBroker(MailrootConfig config) {
         Thread.setDefaultUncaughtExceptionHandler(FatalErrors.process().uncaughtHandler());
         ClusterBroker broker = new ClusterBroker(config);
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
+        // Ready once this Kafka node has started; whether the quorum stands is for Kafka's own metrics to say.
+        ProcessAdmin admin = ProcessAdmin.open(config, () -> up.get() ? List.of() : List.of("Kafka node not started"), false);
         return runUntilStopped(() -> {
             broker.start();
+            up.set(true);
             System.out.printf("mailroot: Kafka node %d running on %s:%d; Ctrl-C stops%n", config.broker().nodeId(),
                     config.broker().listenAddress(), config.broker().port());
-        }, broker::close, config, "broker");
+        }, () -> {
+            up.set(false);
+            broker.close();
+            if (admin != null) {
+                admin.close();
+            }
+        }, config, "broker");
     }
 
     private interface Start {

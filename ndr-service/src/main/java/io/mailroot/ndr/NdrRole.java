@@ -47,6 +47,7 @@ import org.slf4j.LoggerFactory;
 public final class NdrRole implements Role {
 
     private static final Logger LOG = LoggerFactory.getLogger(NdrRole.class);
+    private static final String REPORTS = "mailroot.ndr.reports";
     static final String GROUP = "ndr";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration RETRY_PAUSE = Duration.ofSeconds(2);
@@ -80,6 +81,11 @@ public final class NdrRole implements Role {
     @Override
     public String name() {
         return "ndr-service";
+    }
+
+    @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
     }
 
     @Override
@@ -293,6 +299,7 @@ public final class NdrRole implements Role {
     private void awaitAck(Pending p) throws IOException, InterruptedException {
         try {
             p.ack().get();
+            io.micrometer.core.instrument.Metrics.counter(REPORTS, "action", p.report().action().field()).increment();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RecordTooLargeException) {
                 // Retrying cannot help; keep the original where an administrator looks rather than lose it.

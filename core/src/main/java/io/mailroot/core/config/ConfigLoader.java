@@ -136,9 +136,10 @@ public final class ConfigLoader {
                 pk.duration("pollInterval", "(none)", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)));
         MailrootConfig.Http http = http(n.child("http"));
         MailrootConfig.Broker broker = broker(n.child("broker"));
+        MailrootConfig.Admin admin = admin(n.child("admin"));
         n.rejectUnknown();
         return new MailrootConfig(fqdn, dataDir, nodeId, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
-                usersFile, pickup, http, broker);
+                usersFile, pickup, http, broker, admin);
     }
 
     /** The {@code mailroot broker} role: one KRaft node (broker and controller) of a cluster Mailroot runs itself. */
@@ -345,6 +346,22 @@ public final class ConfigLoader {
                 inFlight, hopShards, Map.copyOf(shardsLowered));
     }
 
+    /** The process's admin listener: /metrics (Prometheus) and /health/live, /health/ready. */
+    private static MailrootConfig.Admin admin(ConfigNode a) {
+        boolean enabled = a.bool("enabled", "(none: metrics and health checks over HTTP)", true);
+        List<String> addresses = a.strings("addresses", "(none)", List.of("127.0.0.1"),
+                "IP addresses; 0.0.0.0 means all (containers, for Prometheus to scrape)");
+        for (String address : addresses) {
+            a.check("addresses", address, ConfigLoader::ipLiteral,
+                    "IP addresses, e.g. 127.0.0.1 or 0.0.0.0");
+        }
+        int port = a.integer("port", "(none)", 8026, 1, 65535, false);
+        if (enabled && addresses.isEmpty()) {
+            throw ConfigException.invalid(a.keyOf("addresses"), "[]", "at least one address when admin.enabled is true");
+        }
+        return new MailrootConfig.Admin(enabled, addresses, port);
+    }
+
     private static MailrootConfig.Http http(ConfigNode h) {
         boolean enabled = h.bool("enabled", "(CDONTS / CDOSYS: mail from web applications)", false);
         List<String> addresses = h.strings("addresses", "(none)", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
@@ -368,6 +385,20 @@ public final class ConfigLoader {
             throw ConfigException.invalid("http.apiKeys", "[]", "at least one key when http.enabled is true (or a form)");
         }
         return new MailrootConfig.Http(enabled, addresses, port, keys, maxKb, Map.copyOf(forms));
+    }
+
+    /** An IPv4 or IPv6 address written out, never a name (which would mean a DNS lookup at start). */
+    static boolean ipLiteral(String text) {
+        boolean v4 = text.matches("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+        if (v4 || !text.contains(":") || !text.matches("[0-9A-Fa-f:.]+")) {
+            return v4;
+        }
+        try {
+            InetAddress.getByName(text);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String defaultHostName() {

@@ -25,7 +25,8 @@ public record MailrootConfig(
         Path usersFile,
         Pickup pickup,
         Http http,
-        Broker broker) {
+        Broker broker,
+        Admin admin) {
 
     public boolean isLocal(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
@@ -124,6 +125,14 @@ public record MailrootConfig(
      */
     public record Http(boolean enabled, List<String> addresses, int port, List<String> apiKeys, int maxRequestKb,
                        java.util.Map<String, Form> forms) {
+    }
+
+    /**
+     * The admin HTTP listener every process opens: Prometheus metrics and health checks (later the admin API).
+     *
+     * @param addresses where it listens; 127.0.0.1 by default, since nothing on it is for the outside world
+     */
+    public record Admin(boolean enabled, List<String> addresses, int port) {
     }
 
     /** An HTML form turned into a mail: the fields go in the body; the visitor is sent to {@code redirect}. */

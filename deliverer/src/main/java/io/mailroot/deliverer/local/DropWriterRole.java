@@ -51,6 +51,9 @@ import org.slf4j.LoggerFactory;
 public final class DropWriterRole implements Role {
 
     private static final Logger LOG = LoggerFactory.getLogger(DropWriterRole.class);
+    private static final io.micrometer.core.instrument.Counter WRITTEN = io.micrometer.core.instrument.Counter
+            .builder("mailroot.drop.messages").description("Messages written to the Drop folder (local delivery)")
+            .register(io.micrometer.core.instrument.Metrics.globalRegistry);
     private static final String GROUP = "drop";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
@@ -93,6 +96,11 @@ public final class DropWriterRole implements Role {
     @Override
     public String name() {
         return "drop-writer";
+    }
+
+    @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
     }
 
     public Path dropDir() {
@@ -188,6 +196,7 @@ public final class DropWriterRole implements Role {
         for (Map.Entry<String, Future<?>> w : writes.entrySet()) {
             try {
                 w.getValue().get();
+                WRITTEN.increment();
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
                 failures.put(w.getKey(), cause.toString());

@@ -2,6 +2,7 @@ package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.kafka.ConsumedPositions;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -426,7 +427,7 @@ public final class DelivererRole implements Role {
         Map<TopicPartition, Long> marks = new HashMap<>();
         for (TopicPartition tp : which) {
             PartitionProgress p = partitions.get(tp);
-            long offset = p == null ? -1 : p.commitOffset();
+            long offset = p == null ? -1 : p.commitOffset(ConsumedPositions.of(consumer, tp));
             if (offset >= 0) {
                 offsets.put(tp, new OffsetAndMetadata(offset));
                 marks.put(tp, offset);

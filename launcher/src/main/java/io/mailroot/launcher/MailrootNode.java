@@ -6,6 +6,7 @@ import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.monitor.TopicLagMetrics;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ public final class MailrootNode implements AutoCloseable {
     private final String bootstrapOverride;
     private final List<Role> running = new ArrayList<>();
     private EmbeddedKafkaBroker broker;
+    private TopicLagMetrics lagMetrics;
 
     /** @param bootstrapOverride a broker to use instead of the configured one (tests), or null */
     public MailrootNode(MailrootConfig config, List<RoleName> roles, String bootstrapOverride) {
@@ -68,6 +70,7 @@ public final class MailrootNode implements AutoCloseable {
             clients = new KafkaClients(bootstrap, config.kafka().topicPrefix(), config.kafka().security());
         }
         TopicCreator.ensure(clients, topics, config.kafka().partitions(), (short) config.kafka().replication());
+        lagMetrics = TopicLagMetrics.start(clients, topics);
         try {
             for (RoleName name : roleNames) {
                 Role role = name.create(config, clients, topics);
@@ -93,6 +96,10 @@ public final class MailrootNode implements AutoCloseable {
             }
         }
         running.clear();
+        if (lagMetrics != null) {
+            lagMetrics.close();
+            lagMetrics = null;
+        }
         if (broker != null) {
             broker.close();
             broker = null;

@@ -93,11 +93,15 @@ public final class TopicLagReader implements AutoCloseable {
             List<TopicPartition> partitions = partitions();
             Map<TopicPartition, Long> ends = offsets(partitions, OffsetSpec.latest());
             Map<TopicPartition, Long> starts = offsets(partitions, OffsetSpec.earliest());
-            Map<String, Map<TopicPartition, Long>> committed = groupOffsets(Set.copyOf(partitions));
-            Map<String, List<String>> groupsByTopic = new HashMap<>();
-            committed.forEach((group, offsets) -> offsets.keySet().stream().map(TopicPartition::topic).distinct()
-                    .forEach(t -> groupsByTopic.computeIfAbsent(t, k -> new ArrayList<>()).add(group)));
-            groupsByTopic.values().forEach(g -> g.sort(Comparator.naturalOrder()));
+            List<String> groupIds = groups();
+            Map<String, Map<TopicPartition, Long>> committed = groupOffsets(groupIds, Set.copyOf(partitions));
+            // A group reads a topic it committed on, or one its members are assigned (the retry role commits nothing
+            // while all its mail waits).
+            Map<String, Set<String>> groupsByTopic = new HashMap<>();
+            committed.forEach((group, offsets) -> offsets.keySet().forEach(tp -> groupsByTopic
+                    .computeIfAbsent(tp.topic(), k -> new java.util.TreeSet<>()).add(group)));
+            assigned(groupIds, Set.copyOf(partitions)).forEach((group, read) -> read.forEach(topic -> groupsByTopic
+                    .computeIfAbsent(topic, k -> new java.util.TreeSet<>()).add(group)));
 
             record Row(TopicPartition tp, String group, long end, long from) {
             }
@@ -105,11 +109,13 @@ public final class TopicLagReader implements AutoCloseable {
             for (TopicPartition tp : partitions) {
                 long end = ends.get(tp);
                 long start = starts.get(tp);
-                List<String> groups = groupsByTopic.getOrDefault(tp.topic(), java.util.Collections.singletonList(null));
+                Collection<String> groups = groupsByTopic.containsKey(tp.topic()) ? groupsByTopic.get(tp.topic())
+                        : java.util.Collections.singletonList(null);
                 for (String group : groups) {
                     // A partition the group never committed is read from its start (auto.offset.reset=earliest), as is
                     // one whose committed records were deleted meanwhile.
-                    long from = group == null ? start : Math.max(start, committed.get(group).getOrDefault(tp, start));
+                    long from = group == null ? start
+                            : Math.max(start, committed.getOrDefault(group, Map.of()).getOrDefault(tp, start));
                     rows.add(new Row(tp, group, end, from));
                 }
             }
@@ -189,20 +195,35 @@ public final class TopicLagReader implements AutoCloseable {
         return offsets;
     }
 
-    /** The committed offsets of the installation's groups on the given partitions; groups with none are left out. */
-    private Map<String, Map<TopicPartition, Long>> groupOffsets(Set<TopicPartition> partitions)
-            throws ExecutionException, InterruptedException, TimeoutException {
+    /** The installation's consumer groups: their ids start with the group prefix. */
+    private List<String> groups() throws ExecutionException, InterruptedException, TimeoutException {
         Collection<GroupListing> groups = admin.listGroups(ListGroupsOptions.forConsumerGroups()).all()
                 .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        Map<String, ListConsumerGroupOffsetsSpec> specs = new HashMap<>();
-        for (GroupListing g : groups) {
-            if (g.groupId().startsWith(groupPrefix)) {
-                specs.put(g.groupId(), new ListConsumerGroupOffsetsSpec());
-            }
-        }
-        if (specs.isEmpty()) {
+        return groups.stream().map(GroupListing::groupId).filter(g -> g.startsWith(groupPrefix)).sorted().toList();
+    }
+
+    /** The topics among {@code partitions} that each group's members are assigned now. */
+    private Map<String, Set<String>> assigned(List<String> groups, Set<TopicPartition> partitions)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        if (groups.isEmpty()) {
             return Map.of();
         }
+        Map<String, Set<String>> topicsByGroup = new HashMap<>();
+        admin.describeConsumerGroups(groups).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                .forEach((group, description) -> description.members().forEach(m -> m.assignment().topicPartitions()
+                        .stream().filter(partitions::contains)
+                        .forEach(tp -> topicsByGroup.computeIfAbsent(group, k -> new HashSet<>()).add(tp.topic()))));
+        return topicsByGroup;
+    }
+
+    /** The committed offsets of the groups on the given partitions; groups with none are left out. */
+    private Map<String, Map<TopicPartition, Long>> groupOffsets(List<String> groups, Set<TopicPartition> partitions)
+            throws ExecutionException, InterruptedException, TimeoutException {
+        if (groups.isEmpty()) {
+            return Map.of();
+        }
+        Map<String, ListConsumerGroupOffsetsSpec> specs = new HashMap<>();
+        groups.forEach(g -> specs.put(g, new ListConsumerGroupOffsetsSpec()));
         Map<String, Map<TopicPartition, OffsetAndMetadata>> all = admin.listConsumerGroupOffsets(specs).all()
                 .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         Map<String, Map<TopicPartition, Long>> ours = new HashMap<>();

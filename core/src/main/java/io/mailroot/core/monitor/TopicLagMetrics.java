@@ -22,12 +22,12 @@ import org.slf4j.LoggerFactory;
  * {@code mailroot_topic_lag_records} and {@code mailroot_topic_lag_seconds} by topic, partition and group,
  * {@code mailroot_topic_end_offset} by topic and partition, {@code mailroot_retry_overdue} by retry topic. One task
  * per installation (bootstrap and topic prefix) and process, however many nodes of it the process runs; it stops
- * when the last of them closes its handle. A partition no group has read has the group {@value #NO_GROUP}.
+ * when the last of them closes its handle. Lag gauges are only for groups: a topic no group reads has its end
+ * offset, and on a retry level its overdue count, but no lag.
  */
 public final class TopicLagMetrics implements AutoCloseable {
 
     public static final Duration EVERY = Duration.ofSeconds(15);
-    public static final String NO_GROUP = "none";
     private static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
     private static final Logger LOG = LoggerFactory.getLogger(TopicLagMetrics.class);
     /** Running monitors by installation; guarded by the class. */
@@ -159,10 +159,14 @@ public final class TopicLagMetrics implements AutoCloseable {
             Map<Tags, Double> late = new HashMap<>();
             for (PartitionLag p : snapshot.partitions()) {
                 Tags partition = Tags.of("topic", p.topic(), "partition", Integer.toString(p.partition()));
-                Tags group = partition.and("group", p.group() == null ? NO_GROUP : p.group());
-                records.put(group, (double) p.lagRecords());
-                seconds.put(group, p.lagSeconds());
                 ends.put(partition, (double) p.endOffset());
+                // Lag is a group's: a topic nobody reads as a group (one every node reads whole, or one not used
+                // yet) would only seem to fall ever further behind. Its overdue retries still count below.
+                if (p.group() != null) {
+                    Tags group = partition.and("group", p.group());
+                    records.put(group, (double) p.lagRecords());
+                    seconds.put(group, p.lagSeconds());
+                }
                 if (p.retry()) {
                     late.put(Tags.of("topic", p.topic()), (double) snapshot.overdue(p.topic()));
                 }

@@ -6,6 +6,7 @@ import io.mailroot.core.folder.PrivateFiles;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.TopicCreator;
 import io.mailroot.core.kafka.Topics;
+import io.mailroot.core.monitor.TopicLagMetrics;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -33,6 +34,7 @@ public final class MailrootNode implements AutoCloseable {
     private volatile BrokerProbe probe;
     /** Set once every role has started, cleared as the node begins to stop: what /health/ready reports first. */
     private volatile boolean started;
+    private TopicLagMetrics lagMetrics;
 
     /** @param bootstrapOverride a broker to use instead of the configured one (tests), or null */
     public MailrootNode(MailrootConfig config, List<RoleName> roles, String bootstrapOverride) {
@@ -78,6 +80,7 @@ public final class MailrootNode implements AutoCloseable {
             probe = new BrokerProbe(clients.adminConfig());
         }
         TopicCreator.ensure(clients, topics, config.kafka().partitions(), (short) config.kafka().replication());
+        lagMetrics = TopicLagMetrics.start(clients, topics);
         try {
             for (RoleName name : roleNames) {
                 Role role = name.create(config, clients, topics);
@@ -108,6 +111,10 @@ public final class MailrootNode implements AutoCloseable {
         }
         synchronized (running) {
             running.clear();
+        }
+        if (lagMetrics != null) {
+            lagMetrics.close();
+            lagMetrics = null;
         }
         if (broker != null) {
             broker.close();

@@ -22,6 +22,7 @@ public final class Main {
                    mailroot run ROLE... [--config FILE]      chosen roles against kafka.bootstrap
                    mailroot broker [--config FILE]           one Kafka KRaft node (broker.* settings) of a cluster
                    mailroot config                           print the configuration settings and defaults
+                   mailroot topics [--json] [--bootstrap HOST:PORT]   lag of every topic, partition and group
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
             roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
             Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
@@ -71,6 +72,7 @@ public final class Main {
                 yield serveBroker(load(configFile, env));
             }
             case "user" -> UserCommand.run(rest, load(configFile, env));
+            case "topics" -> TopicsCommand.run(rest, load(configFile, env), System.out, System.err);
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;

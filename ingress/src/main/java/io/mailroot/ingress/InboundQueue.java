@@ -27,24 +27,35 @@ public final class InboundQueue implements AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final String topic;
     private final Duration timeout;
+    private final String source;
     private final EventLog events;
 
     /** @param timeout how long {@link #put} waits for Kafka's acknowledgement */
     public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout) {
-        this(producer, topic, timeout, EventLog.NONE);
+        this(producer, topic, timeout, IngressMetrics.SMTP);
     }
 
-    /** A queue on {@code inbound} whose accepted mail is RECEIVED in the trail as {@code role} of this node. */
+    /** @param source where the messages come from, as {@link IngressMetrics#accepted} counts them */
+    public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout, String source) {
+        this(producer, topic, timeout, source, EventLog.NONE);
+    }
+
+    /**
+     * A queue on {@code inbound} whose accepted mail is RECEIVED in the trail as {@code role} of this node, on the
+     * same producer.
+     */
     public static InboundQueue withTrail(Producer<String, byte[]> producer, Topics topics, Duration timeout,
-                                         MailrootConfig config, String role) {
-        return new InboundQueue(producer, topics.inbound(), timeout, EventLog.of(producer, topics, config, role));
+                                         String source, MailrootConfig config, String role) {
+        return new InboundQueue(producer, topics.inbound(), timeout, source, EventLog.of(producer, topics, config, role));
     }
 
-    /** @param events where RECEIVED goes once Kafka holds the message (on the same producer) */
-    public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout, EventLog events) {
+    /** @param events where RECEIVED goes once Kafka holds the message */
+    public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout, String source,
+                        EventLog events) {
         this.producer = producer;
         this.topic = topic;
         this.timeout = timeout;
+        this.source = source;
         this.events = events;
     }
 
@@ -58,6 +69,7 @@ public final class InboundQueue implements AutoCloseable {
         try {
             var ack = producer.send(EnvelopeCodec.toRecord(topic, mail.envelope().id(), mail));
             ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            IngressMetrics.accepted(source);
             received(mail);
             return true;
         } catch (InterruptedException e) {

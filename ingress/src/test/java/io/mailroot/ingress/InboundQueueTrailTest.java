@@ -49,14 +49,14 @@ class InboundQueueTrailTest {
         TopicCreator.ensure(SharedKafka.bootstrap(), topics, 2, (short) 1);
         KafkaClients clients = new KafkaClients(SharedKafka.bootstrap(), prefix);
         try (KafkaProducer<String, byte[]> producer = clients.producer("received-test")) {
-            InboundQueue queue = new InboundQueue(producer, topics.inbound(), Duration.ofSeconds(10),
+            InboundQueue queue = new InboundQueue(producer, topics.inbound(), Duration.ofSeconds(10), IngressMetrics.SMTP,
                     new EventLog(producer, topics.events(), "node-a", "ingress"));
             assertTrue(queue.put(mail("ACCEPTED1")));
             // A topic that does not exist: Kafka never acknowledges, so the client hears 451 and nothing is RECEIVED.
             Map<String, Object> quick = clients.producerConfig("refused-test");
             quick.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 500);
             try (KafkaProducer<String, byte[]> refusing = new KafkaProducer<>(quick, new StringSerializer(), new ByteArraySerializer())) {
-                InboundQueue nowhere = new InboundQueue(refusing, prefix + "no-such-topic", Duration.ofMillis(500),
+                InboundQueue nowhere = new InboundQueue(refusing, prefix + "no-such-topic", Duration.ofMillis(500), IngressMetrics.SMTP,
                         new EventLog(refusing, topics.events(), "node-a", "ingress"));
                 assertFalse(nowhere.put(mail("REFUSED1")));
             }
@@ -86,7 +86,7 @@ class InboundQueueTrailTest {
         try (KafkaProducer<String, byte[]> producer = clients.producer("gone-test");
              KafkaProducer<String, byte[]> nowhere = new KafkaProducer<>(gone, new StringSerializer(), new ByteArraySerializer())) {
             EventLog events = new EventLog(nowhere, topics.events(), "node-a", "ingress");
-            InboundQueue queue = new InboundQueue(producer, topics.inbound(), Duration.ofSeconds(10), events);
+            InboundQueue queue = new InboundQueue(producer, topics.inbound(), Duration.ofSeconds(10), IngressMetrics.SMTP, events);
             for (int i = 0; i < 3; i++) {
                 assertTrue(queue.put(mail("M" + i)), "the mail is queued whatever becomes of its event");
             }

@@ -1,18 +1,14 @@
 package io.mailroot.launcher;
 
-import io.mailroot.broker.EmbeddedKafkaBroker;
 import io.mailroot.core.config.ConfigException;
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.event.EventCodec;
 import io.mailroot.core.event.MessageEvent;
 import io.mailroot.core.kafka.HopPartitioner;
 import io.mailroot.core.kafka.KafkaClients;
-import io.mailroot.core.kafka.KafkaSecurity;
 import io.mailroot.core.kafka.Topics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -60,32 +56,13 @@ final class EventTopic implements AutoCloseable {
         return new EventTopic(clients(config), topics);
     }
 
-    /**
-     * The clients of the configured Kafka. {@code embedded} means the broker a {@code mailroot start} runs on this
-     * machine with this dataDir: 127.0.0.1 on {@code kafka.embeddedPort}, with the secret it keeps in
-     * {@code dataDir/kafka-secret}.
-     */
+    /** The configured Kafka, as {@code mailroot topics} reaches it (see {@link TopicsCommand#clients}). */
     static KafkaClients clients(MailrootConfig config) {
-        String prefix = config.kafka().topicPrefix();
-        if (!config.kafka().embedded()) {
-            String bootstrap = config.kafka().bootstrap();
-            return new KafkaClients(bootstrap, prefix,
-                    KafkaSecurity.inProcess(bootstrap).orElse(config.kafka().security()));
+        try {
+            return TopicsCommand.clients(config, null);
+        } catch (IOException e) {
+            throw new ConfigException(e.getMessage());
         }
-        String bootstrap = "127.0.0.1:" + config.kafka().embeddedPort();
-        Path secret = config.dataDir().resolve("kafka-secret");
-        if (Files.isReadable(secret)) {
-            try {
-                String value = Files.readString(secret, StandardCharsets.UTF_8).trim();
-                return new KafkaClients(bootstrap, prefix, KafkaSecurity.plainSasl(EmbeddedKafkaBroker.USER, value));
-            } catch (IOException e) {
-                throw new ConfigException("cannot read the embedded broker's secret " + secret + ": " + e.getMessage());
-            }
-        }
-        return KafkaSecurity.inProcess(bootstrap).map(s -> new KafkaClients(bootstrap, prefix, s))
-                .orElseThrow(() -> new ConfigException("kafka.bootstrap is embedded, but " + secret + " does not exist"
-                        + " (has 'mailroot start' run with dataDir " + config.dataDir() + " on this machine?);"
-                        + " set kafka.bootstrap to the cluster's brokers instead"));
     }
 
     /** The partition the producers put {@code key} on: {@link HopPartitioner}, murmur2 for a message id. */

@@ -206,7 +206,7 @@ class MessageTrailTest {
         List<EventTopic.Read> reads = awaitTrail(id, "the delivery of " + id, t -> count(t, Type.DELIVERED) == 1);
         System.out.println("trail bytes, one remote recipient delivered first time: "
                 + reads.stream().mapToInt(EventTopic.Read::bytes).sum() + " in " + reads.size() + " events");
-        // As 'mailroot start' leaves it: kafka.bootstrap embedded, the broker's secret in dataDir/kafka-secret.
+        // As 'mailroot start' leaves it: kafka.bootstrap embedded, the broker on embeddedPort, its secret in dataDir.
         Path data = Files.createDirectories(dir.resolve("embedded-data"));
         Files.copy(SharedKafka.secretFile(), data.resolve("kafka-secret"));
         String port = SharedKafka.bootstrap().substring(SharedKafka.bootstrap().lastIndexOf(':') + 1);

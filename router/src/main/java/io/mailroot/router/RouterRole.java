@@ -99,6 +99,11 @@ public final class RouterRole implements Role {
         return "router";
     }
 
+    @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
+    }
+
     public String transactionalId() {
         return transactionalId;
     }
@@ -162,6 +167,7 @@ public final class RouterRole implements Role {
     private void routeInOneTransaction(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> producer,
                                        ConsumerRecords<String, byte[]> batch) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        RoutedTally tally = new RoutedTally(topics);
         producer.beginTransaction();
         for (ConsumerRecord<String, byte[]> record : batch) {
             offsets.put(new TopicPartition(record.topic(), record.partition()),
@@ -180,11 +186,14 @@ public final class RouterRole implements Role {
             List<ProducerRecord<String, byte[]>> routed = routeOrReport(mail, record);
             for (ProducerRecord<String, byte[]> out : routed) {
                 producer.send(out);
+                tally.record(out);
             }
+            tally.message();
             events.sendIn(producer, FollowupEvents.of(events, topics, routed));
         }
         producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
         producer.commitTransaction();
+        tally.committed();
     }
 
     /**

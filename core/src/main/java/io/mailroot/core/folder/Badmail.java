@@ -1,6 +1,8 @@
 package io.mailroot.core.folder;
 
 import io.mailroot.core.message.EnvelopeCodec;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -13,6 +15,11 @@ import org.apache.kafka.common.header.Header;
  * message as received) beside {@code ID.bdr} (why, in plain text), as IIS did.
  */
 public final class Badmail {
+
+    /** Every role's Badmail entries, counted where they are all written. */
+    private static final Counter ENTRIES = Counter.builder("mailroot.badmail.entries")
+            .description("Messages put in the Badmail folder (neither deliverable nor returnable, or unreadable)")
+            .register(Metrics.globalRegistry);
 
     private final Path dir;
 
@@ -30,6 +37,7 @@ public final class Badmail {
         AtomicFiles.write(dir.resolve(safe + ".bdr"), reason.getBytes(StandardCharsets.UTF_8));
         Path bad = dir.resolve(safe + ".bad");
         AtomicFiles.write(bad, message);
+        ENTRIES.increment();
         return bad;
     }
 

@@ -7,6 +7,7 @@ import io.mailroot.core.event.FollowupEvents;
 import io.mailroot.core.event.MessageEvent;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.BatchRewind;
+import io.mailroot.core.kafka.ConsumedPositions;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -54,6 +55,9 @@ import org.slf4j.LoggerFactory;
 public final class DropWriterRole implements Role {
 
     private static final Logger LOG = LoggerFactory.getLogger(DropWriterRole.class);
+    private static final io.micrometer.core.instrument.Counter WRITTEN = io.micrometer.core.instrument.Counter
+            .builder("mailroot.drop.messages").description("Messages written to the Drop folder (local delivery)")
+            .register(io.micrometer.core.instrument.Metrics.globalRegistry);
     private static final String GROUP = "drop";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
@@ -78,6 +82,8 @@ public final class DropWriterRole implements Role {
     /** The session's producer, which the trail's events go out on. */
     private volatile KafkaProducer<String, byte[]> eventProducer;
     private final EventLog events;
+    /** The session's committed offsets, so a partition done up to its position is committed once (session thread). */
+    private ConsumedPositions positions = new ConsumedPositions();
     /** For tests: sees each batch before it is written, and may throw as an unexpected failure would. */
     volatile java.util.function.Consumer<ConsumerRecords<String, byte[]>> beforeWrite;
 
@@ -100,6 +106,11 @@ public final class DropWriterRole implements Role {
     @Override
     public String name() {
         return "drop-writer";
+    }
+
+    @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
     }
 
     public Path dropDir() {
@@ -128,6 +139,7 @@ public final class DropWriterRole implements Role {
              KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
             consumer = c;
             eventProducer = producer;
+            positions = new ConsumedPositions();
             if (!worker.running()) {
                 return;
             }
@@ -135,6 +147,8 @@ public final class DropWriterRole implements Role {
             while (worker.running()) {
                 ConsumerRecords<String, byte[]> batch = c.poll(POLL);
                 if (batch.isEmpty()) {
+                    // Nothing is in flight between batches: a position moved over a marker alone is committed too.
+                    commit(c, positions.moved(c));
                     worker.progressed();
                     continue;
                 }
@@ -153,7 +167,8 @@ public final class DropWriterRole implements Role {
                     continue;
                 }
                 if (failed.isEmpty()) {
-                    commit(c, nextOffsets(batch));
+                    // Every file is on disk: the positions, past any transaction marker (see ConsumedPositions).
+                    commit(c, positions.moved(c));
                 } else if (settle(c, producer, batch, failed)) {
                     worker.pause(BACKOFF);
                 }
@@ -198,6 +213,7 @@ public final class DropWriterRole implements Role {
         for (Map.Entry<String, Future<?>> w : writes.entrySet()) {
             try {
                 w.getValue().get();
+                WRITTEN.increment();
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
                 failures.put(w.getKey(), cause.toString());
@@ -318,10 +334,14 @@ public final class DropWriterRole implements Role {
     }
 
     private void commit(KafkaConsumer<String, byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
         // A wakeup from close() must not cost the commit of files already written, so the commit is tried again.
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 c.commitSync(offsets);
+                positions.committed(offsets);
                 return;
             } catch (WakeupException e) {
                 LOG.debug("commit interrupted by close; committing once more");
@@ -331,15 +351,5 @@ public final class DropWriterRole implements Role {
                 return;
             }
         }
-    }
-
-    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<String, byte[]> batch) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : batch.partitions()) {
-            List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
-            ConsumerRecord<String, byte[]> last = records.get(records.size() - 1);
-            offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
-        }
-        return offsets;
     }
 }

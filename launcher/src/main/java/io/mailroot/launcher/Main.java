@@ -23,7 +23,9 @@ public final class Main {
                    mailroot broker [--config FILE]           one Kafka KRaft node (broker.* settings) of a cluster
                    mailroot config                           print the configuration settings and defaults
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
-            roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
+                   mailroot queue [summary|shape] [--json] [FILTERS]   what waits and why ('mailroot queue help')
+                   mailroot badmail list | show|resubmit|delete NAME   the Badmail folder ('mailroot badmail')
+            roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr, queue (the queue view)
             Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
             Any setting may also come from a MAILROOT_* variable (kafka.bootstrap: MAILROOT_KAFKA_BOOTSTRAP); it wins over the file.""";
 
@@ -60,7 +62,7 @@ public final class Main {
             }
             case "run" -> {
                 if (rest.isEmpty()) {
-                    throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr");
+                    throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr, queue");
                 }
                 yield serve(load(configFile, env), rest.stream().map(RoleName::parse).toList());
             }
@@ -71,6 +73,8 @@ public final class Main {
                 yield serveBroker(load(configFile, env));
             }
             case "user" -> UserCommand.run(rest, load(configFile, env));
+            case "queue" -> QueueCommand.run(rest, load(configFile, env));
+            case "badmail" -> BadmailCommand.run(rest, load(configFile, env));
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;

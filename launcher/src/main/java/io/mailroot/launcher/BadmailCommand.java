@@ -51,10 +51,11 @@ final class BadmailCommand {
     }
 
     static int run(List<String> args, MailrootConfig config) {
-        Supplier<KafkaClients> clients = () -> CommandClients.of(config);
+        Supplier<KafkaClients> clients = () -> CommandClients.of(config).clients();
         // The configured node id, not NodeId.of: a command must not create dataDir/node-id (it may not even own it).
         String node = config.nodeId() != null ? config.nodeId() : "cli";
-        return run(args, new Badmail(config.badmailDir()), clients, CommandClients.topics(config), node,
+        Topics topics = new Topics(config.kafka().topicPrefix(), config.delivery().retryIntervals().size());
+        return run(args, new Badmail(config.badmailDir()), clients, topics, node,
                 System.out, System.err, Clock.systemUTC());
     }
 

@@ -7,41 +7,33 @@ import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.KafkaSecurity;
 import io.mailroot.core.kafka.Topics;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The Kafka clients of an operator's command ({@code mailroot queue}, {@code mailroot badmail resubmit}): the
- * configured {@code kafka.bootstrap} and {@code kafka.security}; with {@code kafka.bootstrap: embedded}, the
- * broker a {@code mailroot start} with the same configuration runs on this machine: 127.0.0.1 on
- * {@code kafka.embeddedPort}, with the secret it keeps in {@code dataDir/kafka-secret} (so the command must run as
- * the user that runs the relay, who alone may read it).
+ * Kafka clients for a command run beside a node (not a role): the configured {@code kafka.bootstrap} and
+ * {@code kafka.security}, or, with {@code kafka.bootstrap: embedded}, the running node's embedded broker on
+ * 127.0.0.1 with its secret from {@code dataDir/kafka-secret} (readable by the service's user only).
  */
-final class CommandClients {
+record CommandClients(KafkaClients clients, Topics topics) {
 
-    private CommandClients() {
-    }
-
-    static KafkaClients of(MailrootConfig config) {
-        String prefix = config.kafka().topicPrefix();
-        if (!config.kafka().embedded()) {
-            return new KafkaClients(config.kafka().bootstrap(), prefix, config.kafka().security());
+    static CommandClients of(MailrootConfig config) {
+        MailrootConfig.KafkaSettings k = config.kafka();
+        Topics topics = new Topics(k.topicPrefix(), config.delivery().retryIntervals().size());
+        if (k.embedded()) {
+            String bootstrap = "127.0.0.1:" + k.embeddedPort();
+            Path secret = new EmbeddedKafkaBroker(config.dataDir().resolve("kafka"), k.embeddedPort(),
+                    k.embeddedPort() + 1).secretFile();
+            try {
+                String password = Files.readString(secret).trim();
+                return new CommandClients(new KafkaClients(bootstrap, k.topicPrefix(),
+                        KafkaSecurity.plainSasl(EmbeddedKafkaBroker.USER, password)), topics);
+            } catch (IOException e) {
+                throw new ConfigException("kafka.bootstrap is 'embedded' but the embedded broker's secret " + secret
+                        + " cannot be read (" + e.getMessage() + "): run the command as the service's user, on its node");
+            }
         }
-        int port = config.kafka().embeddedPort();
-        EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(config.dataDir().resolve("kafka"), port, port + 1);
-        Path secret = broker.secretFile();
-        try {
-            return new KafkaClients(broker.bootstrap(), prefix,
-                    KafkaSecurity.plainSasl(EmbeddedKafkaBroker.USER, Files.readString(secret, StandardCharsets.UTF_8).trim()));
-        } catch (IOException e) {
-            throw new ConfigException("kafka.bootstrap is embedded, but the embedded broker's secret " + secret
-                    + " cannot be read (" + e + "): run this as the user that runs 'mailroot start' with the same"
-                    + " dataDir, or set kafka.bootstrap to the cluster's address");
-        }
-    }
-
-    static Topics topics(MailrootConfig config) {
-        return new Topics(config.kafka().topicPrefix(), config.delivery().retryIntervals().size());
+        KafkaSecurity security = KafkaSecurity.inProcess(k.bootstrap()).orElse(k.security());
+        return new CommandClients(new KafkaClients(k.bootstrap(), k.topicPrefix(), security), topics);
     }
 }

@@ -39,14 +39,15 @@ final class QueueCommand {
     }
 
     static int run(List<String> args, MailrootConfig config) {
-        return run(args, CommandClients.of(config), CommandClients.topics(config), System.out, System.err, Clock.systemUTC());
+        CommandClients kafka = CommandClients.of(config);
+        return run(args, kafka.clients(), kafka.topics(), System.out, System.err, Clock.systemUTC());
     }
 
     static int run(List<String> args, KafkaClients clients, Topics topics, PrintStream out, PrintStream err, Clock clock) {
         List<String> rest = new ArrayList<>(args);
         String verb = rest.isEmpty() || rest.get(0).startsWith("--") ? "list" : rest.remove(0);
-        // The dispatch point: operator actions (retry-now, hold, release, delete, expire) go on the control topic
-        // and get their own cases here.
+        // The dispatch point: the operator's actions (retry-now, hold, release, delete, expire: QueueActionCommand,
+        // on the control topic) are handed on from here, before the listings.
         try {
             return switch (verb) {
                 case "list" -> {

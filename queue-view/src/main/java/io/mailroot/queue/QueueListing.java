@@ -29,11 +29,11 @@ public final class QueueListing {
             out.println("Mail queue is empty");
             return;
         }
-        out.printf("%-24s %9s  %-20s  %s%n", "-Queue ID-", "--Size--", "---Arrival Time---", "-Sender/Recipient-");
+        out.printf("%-25s %9s  %-20s  %s%n", "-Queue ID-", "--Size--", "---Arrival Time---", "-Sender/Recipient-");
         long bytes = 0;
         for (QueuedMessage m : messages) {
             bytes += m.size();
-            out.printf("%-24s %9d  %-20s  %s  (%s)%n", m.id(), m.size(), time(m.arrival()), sender(m.sender()),
+            out.printf("%-25s %9d  %-20s  %s  (%s)%n", m.id(), m.size(), time(m.arrival()), sender(m.sender()),
                     QueueName.label(QueueName.of(m)));
             for (QueuedRecipient r : m.recipients()) {
                 out.printf("    %s  via %s  %s  attempts %d%s%n", r.address(), r.nextHop() == null ? "(not routed)" : r.nextHop(),

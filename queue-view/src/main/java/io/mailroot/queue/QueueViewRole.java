@@ -12,6 +12,7 @@ import io.mailroot.core.role.Role;
 import io.micrometer.core.instrument.Metrics;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,10 +58,24 @@ public final class QueueViewRole implements Role {
     private static final Duration LOAD_TIMEOUT = Duration.ofMinutes(2);
     /** Departed messages remembered per partition, for events that land after the message left (see QueueFold). */
     private static final int DEPARTED_KEPT = 10_000;
+    private static final Duration SWEEP_EVERY = Duration.ofMinutes(10);
+
+    /**
+     * Removing messages whose last events were lost (see {@link #sweep}).
+     *
+     * @param outlived the longest a message can be queued
+     * @param every how often to look
+     */
+    public record Sweep(Duration outlived, Duration every) {
+    }
 
     private final KafkaClients clients;
     private final Topics topics;
     private final String transactionalId;
+    /** Null: no sweep. */
+    private final Sweep sweep;
+    private final Clock clock;
+    private Instant nextSweep = Instant.EPOCH;
     private final RestartingWorker worker = new RestartingWorker("queue-view", this::session,
             () -> RestartingWorker.wakeUp(this.consumer), LOG);
     /** The folded state of the assigned partitions; written by the worker thread only, read by the gauges too. */
@@ -70,14 +85,37 @@ public final class QueueViewRole implements Role {
     private QueueGauges gauges;
 
     public QueueViewRole(MailrootConfig config, KafkaClients clients, Topics topics) {
-        this(clients, topics, NodeId.of(config));
+        this(clients, topics, NodeId.of(config), new Sweep(outlived(config), SWEEP_EVERY), Clock.systemUTC());
     }
 
-    /** @param instance names this view among its peers, unique in the cluster and the same across restarts */
+    /** Without the sweep of outlived messages. */
     public QueueViewRole(KafkaClients clients, Topics topics, String instance) {
+        this(clients, topics, instance, null, Clock.systemUTC());
+    }
+
+    /**
+     * @param instance names this view among its peers, unique in the cluster and the same across restarts
+     * @param sweep how messages whose last events were lost are removed, or null for never
+     */
+    public QueueViewRole(KafkaClients clients, Topics topics, String instance, Sweep sweep, Clock clock) {
         this.clients = clients;
         this.topics = topics;
         this.transactionalId = clients.groupPrefix() + "queue-view-" + instance;
+        this.sweep = sweep;
+        this.clock = clock;
+    }
+
+    /**
+     * The longest a message can wait: the larger expiration timeout, then the longest retry interval (the attempt
+     * that finds it expired), and an hour for clocks and slow attempts.
+     */
+    static Duration outlived(MailrootConfig config) {
+        Duration expire = config.delivery().expirationTimeout();
+        if (config.delivery().local() != null && config.delivery().local().expirationTimeout().compareTo(expire) > 0) {
+            expire = config.delivery().local().expirationTimeout();
+        }
+        Duration longestRetry = config.delivery().retryIntervals().stream().max(Duration::compareTo).orElse(Duration.ZERO);
+        return expire.plus(longestRetry).plus(Duration.ofHours(1));
     }
 
     @Override
@@ -125,18 +163,19 @@ public final class QueueViewRole implements Role {
                     }
                 }
                 ConsumerRecords<String, byte[]> batch = c.poll(POLL);
-                if (batch.isEmpty()) {
-                    continue;
+                if (!batch.isEmpty()) {
+                    try {
+                        foldInOneTransaction(c, producer, batch);
+                        worker.progressed();
+                    } catch (RuntimeException e) {
+                        LOG.warn("queue view transaction failed; the batch of {} will be folded again: {}", batch.count(), e.toString());
+                        producer = abort(producer);
+                        BatchRewind.toStart(c, batch);
+                        worker.pause(BACKOFF);
+                        continue;
+                    }
                 }
-                try {
-                    foldInOneTransaction(c, producer, batch);
-                    worker.progressed();
-                } catch (RuntimeException e) {
-                    LOG.warn("queue view transaction failed; the batch of {} will be folded again: {}", batch.count(), e.toString());
-                    producer = abort(producer);
-                    BatchRewind.toStart(c, batch);
-                    worker.pause(BACKOFF);
-                }
+                producer = sweepWhenDue(producer);
             }
         } finally {
             consumer = null;
@@ -203,6 +242,53 @@ public final class QueueViewRole implements Role {
                 departedOf(partition).remove(id);
             }
         }));
+    }
+
+    private KafkaProducer<String, byte[]> sweepWhenDue(KafkaProducer<String, byte[]> producer) {
+        Instant now = clock.instant();
+        if (sweep == null || now.isBefore(nextSweep)) {
+            return producer;
+        }
+        nextSweep = now.plus(sweep.every());
+        try {
+            sweep(producer, now);
+            return producer;
+        } catch (RuntimeException e) {
+            LOG.warn("queue view could not remove outlived messages; trying again in {}: {}", sweep.every(), e.toString());
+            return abort(producer);
+        }
+    }
+
+    /**
+     * Removes what has been queued longer than any message can be ({@link Sweep#outlived}) and is not held: its
+     * delivered, failed or expired event never reached {@code events} (the roles' event log drops events rather than
+     * hold up mail while Kafka refuses them), and without this it would be listed forever.
+     */
+    private void sweep(KafkaProducer<String, byte[]> producer, Instant now) {
+        Instant cutoff = now.minus(sweep.outlived());
+        Map<Integer, List<QueuedMessage>> stale = new HashMap<>();
+        queued.forEach((partition, messages) -> messages.values().stream()
+                .filter(m -> m.arrival() != null && m.arrival().isBefore(cutoff)
+                        && QueueName.of(m) != QueuedMessage.State.HOLD)
+                .forEach(m -> stale.computeIfAbsent(partition, p -> new java.util.ArrayList<>()).add(m)));
+        if (stale.isEmpty()) {
+            return;
+        }
+        producer.beginTransaction();
+        stale.forEach((partition, messages) -> messages.forEach(m ->
+                producer.send(new ProducerRecord<>(topics.queueState(), partition, m.id(), null))));
+        producer.commitTransaction();
+        int n = 0;
+        for (var e : stale.entrySet()) {
+            for (QueuedMessage m : e.getValue()) {
+                queued.get(e.getKey()).remove(m.id());
+                departedOf(e.getKey()).put(m.id(), new QueuedMessage(m.id(), m.sender(), m.size(), m.arrival(), List.of(),
+                        m.updatedAt()));
+                n++;
+            }
+        }
+        LOG.warn("queue view removed {} message(s) queued longer than {} (the longest a message can be) with no event"
+                + " saying they left: their last events were lost", n, sweep.outlived());
     }
 
     private QueuedMessage known(int partition, String id) {

@@ -122,6 +122,20 @@ class QueueViewRoleTest {
     }
 
     @Test
+    void aMessageQueuedLongerThanAnyCanBeIsRemovedUnlessHeld() throws Exception {
+        Instant old = NOW.minus(Duration.ofDays(10));
+        send(Events.received("old", "a@example.org", 10, old, "b@example.net"),
+                Events.deferred("old", "example.net", old, "451 busy", 30, old.plusSeconds(600), "b@example.net"),
+                Events.received("held", "a@example.org", 10, old, "b@example.net"),
+                Events.of(Type.HELD, "held", old),
+                Events.received("young", "a@example.org", 10, NOW.minusSeconds(60), "b@example.net"));
+        role = new QueueViewRole(clients, topics, "test-node",
+                new QueueViewRole.Sweep(Duration.ofDays(3), Duration.ofMillis(200)), java.time.Clock.systemUTC());
+        role.start();
+        awaitView("young and held only", m -> m.keySet().equals(java.util.Set.of("young", "held")));
+    }
+
+    @Test
     void theGaugesCountTheViewByQueue() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
         Metrics.globalRegistry.add(registry);

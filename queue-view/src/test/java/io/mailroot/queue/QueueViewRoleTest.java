@@ -138,7 +138,10 @@ class QueueViewRoleTest {
     @Test
     void theGaugesCountTheViewByQueue() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        var prometheus = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
         Metrics.globalRegistry.add(registry);
+        Metrics.globalRegistry.add(prometheus);
         try {
             Instant t = NOW.minusSeconds(3600);
             send(Events.received("g1", "a@example.org", 10, t, "b@example.net"),
@@ -153,8 +156,12 @@ class QueueViewRoleTest {
                             && gauge(registry, QueueGauges.MESSAGES, "hold") == 1);
             double oldest = gauge(registry, QueueGauges.OLDEST, "deferred");
             assertTrue(oldest >= 3600 && oldest < 3600 + 600, "oldest deferred " + oldest);
+            String scrape = prometheus.scrape();
+            assertTrue(scrape.contains("mailroot_queue_messages{state=\"hold\"} 1"), scrape);
+            assertTrue(scrape.contains("mailroot_queue_oldest_seconds{state=\"deferred\"} 3"), scrape);
         } finally {
             Metrics.globalRegistry.remove(registry);
+            Metrics.globalRegistry.remove(prometheus);
         }
     }
 

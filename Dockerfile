@@ -25,6 +25,7 @@ COPY ingress/pom.xml ingress/
 COPY router/pom.xml router/
 COPY deliverer/pom.xml deliverer/
 COPY ndr-service/pom.xml ndr-service/
+COPY queue-view/pom.xml queue-view/
 COPY launcher/pom.xml launcher/
 RUN ./mvnw -B -ntp -q -Dmaven.test.skip=true package >/dev/null || true
 COPY . .
@@ -46,7 +47,8 @@ WORKDIR /var/lib/mailroot
 ENV MAILROOT_DATA_DIR=/var/lib/mailroot/data \
     MAILROOT_MAILROOT=/var/spool/mailroot \
     MAILROOT_JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:+ExitOnOutOfMemoryError"
-EXPOSE 2525 9092 9093
+# 8026: the admin listener (/metrics for Prometheus, /health/live, /health/ready); MAILROOT_ADMIN_ADDRESSES=[0.0.0.0] to reach it
+EXPOSE 2525 8026 9092 9093
 HEALTHCHECK --interval=5s --timeout=4s --start-period=120s --retries=3 CMD ["mailroot-health"]
 ENTRYPOINT ["mailroot"]
 CMD ["start"]

@@ -2,6 +2,7 @@ package io.mailroot.deliverer;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.Badmail;
+import io.mailroot.core.kafka.ConsumedPositions;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -89,6 +90,12 @@ public final class DelivererRole implements Role {
     volatile java.util.function.Consumer<ConsumerRecord<String, byte[]>> beforeTake;
     /** Set by {@link #abandon()}: stop as a killed process would, committing nothing more. */
     private volatile boolean abandoned;
+    /**
+     * Whether every record of the last poll was taken (or its partition rewound to it), so that no record before a
+     * partition's position is unaccounted for; false while a batch is handled, and after one failed half-way (then
+     * the revocation on closing must commit only what was taken and finished). Consumer thread only.
+     */
+    private boolean batchTaken = true;
     /** Whether a partition waited for the budget at the last look (consumer thread only). */
     private boolean budgetFull;
 
@@ -110,10 +117,16 @@ public final class DelivererRole implements Role {
     }
 
     @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
+    }
+
+    @Override
     public void start() {
         MailrootConfig.Delivery d = config.delivery();
         MxResolver resolver = new MxResolver(config.dns());
         smtp = new SmtpClient(config.fqdn(), d.outboundTimeout());
+        DeliveryMetrics.PROCESS.opened(smtp);
         AtomicInteger threads = new AtomicInteger();
         // One thread per open connection at most: the pool's size is maxOutboundConnections.
         pool = new ThreadPoolExecutor(d.maxOutboundConnections(), d.maxOutboundConnections(), 30, TimeUnit.SECONDS,
@@ -144,6 +157,7 @@ public final class DelivererRole implements Role {
             consumer.subscribe(List.of(topics.outbound()), new Rebalance());
             while (worker.running()) {
                 ConsumerRecords<String, byte[]> records = consumer.poll(POLL);
+                batchTaken = false;
                 for (TopicPartition tp : records.partitions()) {
                     for (ConsumerRecord<String, byte[]> record : records.records(tp)) {
                         java.util.function.Consumer<ConsumerRecord<String, byte[]>> hook = beforeTake;
@@ -157,6 +171,7 @@ public final class DelivererRole implements Role {
                         take(record, claim);
                     }
                 }
+                batchTaken = true;
                 pauseOrResume();
                 commit(false);
                 worker.progressed();
@@ -426,7 +441,8 @@ public final class DelivererRole implements Role {
         Map<TopicPartition, Long> marks = new HashMap<>();
         for (TopicPartition tp : which) {
             PartitionProgress p = partitions.get(tp);
-            long offset = p == null ? -1 : p.commitOffset();
+            long position = batchTaken ? ConsumedPositions.of(consumer, tp) : -1;
+            long offset = p == null ? -1 : p.commitOffset(position);
             if (offset >= 0) {
                 offsets.put(tp, new OffsetAndMetadata(offset));
                 marks.put(tp, offset);
@@ -559,6 +575,7 @@ public final class DelivererRole implements Role {
             }
             if (smtp != null) {
                 smtp.closeAll();
+                DeliveryMetrics.PROCESS.closed(smtp);
             }
             if (pool != null) {
                 pool.shutdownNow();

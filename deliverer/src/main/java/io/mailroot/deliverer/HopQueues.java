@@ -143,7 +143,10 @@ final class HopQueues {
                         results = deferAll(job, broken);
                     } else {
                         try {
+                            long started = System.nanoTime();
                             results = sender.deliver(job.mail());
+                            DeliveryMetrics.PROCESS.attempt(job.hop(), job.mail().envelope(), results,
+                                    System.nanoTime() - started);
                         } catch (RuntimeException e) {
                             LOG.error("{}: delivery to {} failed unexpectedly", job.mail().envelope().id(), key, e);
                             results = deferAll(job, "internal error: " + e);

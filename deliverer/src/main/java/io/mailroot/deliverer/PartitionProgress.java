@@ -49,13 +49,18 @@ final class PartitionProgress {
         bytes = 0;
     }
 
-    /** The offset to commit (the next record to read after a restart), or -1 when nothing new is safe to commit. */
-    synchronized long commitOffset() {
-        if (next < 0 || abandoned) {
+    /**
+     * The offset to commit (the next record to read after a restart), or -1 when nothing new is safe to commit.
+     *
+     * @param position the consumer's position in the partition, or -1 if unknown: with nothing in flight every record
+     *     before it is finished, and it is past the transaction markers that last + 1 would leave uncommitted
+     */
+    synchronized long commitOffset(long position) {
+        if (abandoned) {
             return -1;
         }
-        long offset = inFlight.isEmpty() ? next : inFlight.firstKey();
-        return offset > committed ? offset : -1;
+        long offset = !inFlight.isEmpty() ? inFlight.firstKey() : position >= 0 ? position : next;
+        return offset >= 0 && offset > committed ? offset : -1;
     }
 
     synchronized void committed(long offset) {

@@ -84,6 +84,11 @@ public final class RetryRole implements Role {
     }
 
     @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
+    }
+
+    @Override
     public void start() {
         worker.start();
     }

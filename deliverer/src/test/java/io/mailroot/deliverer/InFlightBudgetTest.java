@@ -112,11 +112,11 @@ class InFlightBudgetTest {
         assertEquals(600, budget.held());
         p.finished(5);
         assertEquals(500, budget.held());
-        assertEquals(6, p.commitOffset());
+        assertEquals(6, p.commitOffset(-1));
 
         p.abandon();
         assertEquals(0, budget.held(), "a revoked partition's records hold nothing");
-        assertEquals(-1, p.commitOffset(), "its unfinished records must be read again by the new owner");
+        assertEquals(-1, p.commitOffset(-1), "its unfinished records must be read again by the new owner");
         p.finished(6);
         p.started(8, budget.claim(50));
         assertEquals(0, budget.held(), "a late result or record changes nothing");

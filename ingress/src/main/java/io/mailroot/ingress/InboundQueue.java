@@ -22,12 +22,19 @@ public final class InboundQueue implements AutoCloseable {
     private final Producer<String, byte[]> producer;
     private final String topic;
     private final Duration timeout;
+    private final String source;
 
     /** @param timeout how long {@link #put} waits for Kafka's acknowledgement */
     public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout) {
+        this(producer, topic, timeout, IngressMetrics.SMTP);
+    }
+
+    /** @param source where the messages come from, as {@link IngressMetrics#accepted} counts them */
+    public InboundQueue(Producer<String, byte[]> producer, String topic, Duration timeout, String source) {
         this.producer = producer;
         this.topic = topic;
         this.timeout = timeout;
+        this.source = source;
     }
 
     /**
@@ -40,6 +47,7 @@ public final class InboundQueue implements AutoCloseable {
         try {
             var ack = producer.send(EnvelopeCodec.toRecord(topic, mail.envelope().id(), mail));
             ack.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            IngressMetrics.accepted(source);
             return true;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -1,6 +1,7 @@
 package io.mailroot.ingress;
 
 import io.mailroot.core.config.MailrootConfig;
+import io.mailroot.core.config.NodeId;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.role.Role;
@@ -10,11 +11,15 @@ import io.mailroot.ingress.auth.UserDirectory;
 import io.mailroot.ingress.connection.ConnectionGate;
 import io.mailroot.ingress.connection.ForwardConfirmedDns;
 import io.mailroot.ingress.connection.IdleWatchdog;
+import io.mailroot.ingress.connection.ProtocolTrail;
 import io.mailroot.ingress.connection.SessionStart;
+import io.mailroot.ingress.log.ProtocolLog;
 import io.mailroot.ingress.tls.StartTlsCommand;
 import io.mailroot.ingress.tls.TlsContexts;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.net.UnknownHostException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import javax.net.ssl.SSLContext;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -53,10 +59,13 @@ public final class IngressRole implements Role {
     private final KafkaClients clients;
     private final Topics topics;
     private final Duration queueTimeout;
+    private final Clock logClock;
     private final List<Listener> listeners = new ArrayList<>();
+    private final List<ProtocolLog> logs = new ArrayList<>();
     private InboundQueue queue;
     private IdleWatchdog watchdog;
     private ForwardConfirmedDns dns;
+    private volatile boolean listening;
 
     public IngressRole(MailrootConfig config, KafkaClients clients, Topics topics) {
         this(config, clients, topics, DEFAULT_QUEUE_TIMEOUT);
@@ -64,10 +73,19 @@ public final class IngressRole implements Role {
 
     /** @param queueTimeout how long a session waits for Kafka's acknowledgement before answering 451 */
     public IngressRole(MailrootConfig config, KafkaClients clients, Topics topics, Duration queueTimeout) {
+        this(config, clients, topics, queueTimeout, Clock.systemDefaultZone());
+    }
+
+    /**
+     * @param logClock stamps protocol log entries; its zone is the local time of the IIS and NCSA formats and of
+     *     local time file naming
+     */
+    public IngressRole(MailrootConfig config, KafkaClients clients, Topics topics, Duration queueTimeout, Clock logClock) {
         this.config = config;
         this.clients = clients;
         this.topics = topics;
         this.queueTimeout = queueTimeout;
+        this.logClock = logClock;
     }
 
     @Override
@@ -77,6 +95,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void start() throws Exception {
+        IngressMetrics.register();
         queue = new InboundQueue(producer(), topics.inbound(), queueTimeout);
         try {
             watchdog = new IdleWatchdog(watchdogTick());
@@ -85,7 +104,7 @@ public final class IngressRole implements Role {
             List<MailrootConfig.VirtualServer> servers = config.virtualServers();
             for (int i = 0; i < servers.size(); i++) {
                 MailrootConfig.VirtualServer vs = servers.get(i);
-                Front front = front("virtualServers[" + i + "]", vs, users);
+                Front front = front("virtualServers[" + i + "]", vs, users, protocolLog(vs, i));
                 for (String address : vs.addresses()) {
                     listen(vs, address, vs.port(), front, false);
                     if (vs.tls().implicitPort() != null) {
@@ -97,18 +116,44 @@ public final class IngressRole implements Role {
                     }
                 }
             }
+            listening = true;
         } catch (Exception | Error e) {
             close();
             throw e;
         }
     }
 
-    /** What all listeners of one virtual server share: its intake, connection gate, TLS identity and AUTH. */
-    private record Front(Intake intake, ConnectionGate gate, SSLContext tls, AuthCommand auth) {
+    /**
+     * What all listeners of one virtual server share: its intake, connection gate, TLS identity, AUTH and protocol
+     * log.
+     */
+    private record Front(Intake intake, ConnectionGate gate, SSLContext tls, AuthCommand auth,
+                         Function<Socket, ProtocolTrail> trails) {
+    }
+
+    /** The virtual server's protocol log as a maker of each connection's trail; none when logging is off. */
+    private Function<Socket, ProtocolTrail> protocolLog(MailrootConfig.VirtualServer vs, int index) {
+        if (!vs.logging().enabled()) {
+            return s -> ProtocolTrail.NONE;
+        }
+        ProtocolLog log = ProtocolLog.of(vs, index, NodeId.of(config), logClock);
+        logs.add(log);
+        return log::trail;
+    }
+
+    /** The protocol logs of the virtual servers that log, in configuration order (for tests and monitoring). */
+    public synchronized List<ProtocolLog> protocolLogs() {
+        return List.copyOf(logs);
+    }
+
+    @Override
+    public Optional<String> notReady() {
+        return listening ? Optional.empty() : Optional.of("ingress not listening");
     }
 
     /** @param key the virtual server's configuration key, {@code virtualServers[i]}, for errors in its lists */
-    private Front front(String key, MailrootConfig.VirtualServer vs, UserDirectory users) throws Exception {
+    private Front front(String key, MailrootConfig.VirtualServer vs, UserDirectory users,
+                        Function<Socket, ProtocolTrail> trails) throws Exception {
         MailrootConfig.ConnectionControl control = vs.connectionControl();
         ConnectionGate gate = new ConnectionGate(vs.name(), vs.maxConnections(), vs.maxConnectionsPerClient(),
                 AddressList.parse(key + ".connectionControl.grant", control.grant(), dns),
@@ -119,7 +164,7 @@ public final class IngressRole implements Role {
         MailrootConfig.Authentication a = vs.authentication();
         AuthCommand auth = new AuthCommand(new AuthCommand.Settings(a.basic(), a.allowAuthWithoutTls(), a.defaultDomain()),
                 users, new AuthFailures(a.maxFailures(), a.lockout()));
-        return new Front(intake(key, vs), gate, tls, auth);
+        return new Front(intake(key, vs), gate, tls, auth, trails);
     }
 
     private void listen(MailrootConfig.VirtualServer vs, String address, int port, Front front, boolean implicitTls)
@@ -197,7 +242,7 @@ public final class IngressRole implements Role {
                 .messageHandlerFactory(front.intake()::open)
                 .insertReceivedHeaders(false)
                 .serverSocketFactory(() -> new NoDelayServerSocket(watchdog, idle, implicit,
-                        line -> SmtpCommands.dispatchable(built.get(), line)))
+                        line -> SmtpCommands.dispatchable(built.get(), line), front.trails()))
                 .sessionHandler(new SessionStart(front.gate()))
                 .maxMessageSize(front.intake().maxMessageBytes())
                 // RecipientLimit answers with the enhanced code; SubEthaSMTP's own check would not.
@@ -218,6 +263,7 @@ public final class IngressRole implements Role {
 
     @Override
     public synchronized void close() {
+        listening = false;
         for (Listener l : listeners) {
             try {
                 l.server().stop();
@@ -234,5 +280,8 @@ public final class IngressRole implements Role {
             queue.close();
             queue = null;
         }
+        // after the listeners: the last sessions' entries are queued by now
+        logs.forEach(ProtocolLog::close);
+        logs.clear();
     }
 }

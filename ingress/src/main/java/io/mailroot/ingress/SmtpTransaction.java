@@ -63,6 +63,7 @@ final class SmtpTransaction implements MessageHandler {
         for (SenderPolicy policy : senderPolicies) {
             Optional<SmtpReply> refusal = policy.check(mail);
             if (refusal.isPresent()) {
+                IngressMetrics.refused("mail", refusal.get().toString());
                 throw refusal.get().reject();
             }
         }
@@ -96,6 +97,7 @@ final class SmtpTransaction implements MessageHandler {
         for (RecipientPolicy policy : intake.recipientPolicies()) {
             Optional<SmtpReply> refusal = policy.check(client, judged, recipients.size());
             if (refusal.isPresent()) {
+                IngressMetrics.refused("rcpt", refusal.get().toString());
                 throw refusal.get().reject();
             }
         }
@@ -109,6 +111,14 @@ final class SmtpTransaction implements MessageHandler {
      * @return the reply to the end of DATA; 250 only once Kafka holds the message
      */
     SmtpReply receive(DataReader.Body body, SessionLedger session) {
+        SmtpReply reply = judge(body, session);
+        if (reply.code() != 250) {
+            IngressMetrics.refused("data", reply.toString());
+        }
+        return reply;
+    }
+
+    private SmtpReply judge(DataReader.Body body, SessionLedger session) {
         if (session != null) {
             session.addBodyBytes(body.size());
         }

@@ -22,6 +22,7 @@ public final class Main {
                    mailroot run ROLE... [--config FILE]      chosen roles against kafka.bootstrap
                    mailroot broker [--config FILE]           one Kafka KRaft node (broker.* settings) of a cluster
                    mailroot config                           print the configuration settings and defaults
+                   mailroot topics [--json] [--bootstrap HOST:PORT]   lag of every topic, partition and group
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
                    mailroot queue [summary|shape] [--json] [FILTERS]   what waits and why ('mailroot queue help')
                    mailroot badmail list | show|resubmit|delete NAME   the Badmail folder ('mailroot badmail')
@@ -75,6 +76,7 @@ public final class Main {
             case "user" -> UserCommand.run(rest, load(configFile, env));
             case "queue" -> QueueCommand.run(rest, load(configFile, env));
             case "badmail" -> BadmailCommand.run(rest, load(configFile, env));
+            case "topics" -> TopicsCommand.run(rest, load(configFile, env), System.out, System.err);
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;
@@ -123,11 +125,21 @@ public final class Main {
     private static int serveBroker(MailrootConfig config) {
         Thread.setDefaultUncaughtExceptionHandler(FatalErrors.process().uncaughtHandler());
         ClusterBroker broker = new ClusterBroker(config);
+        java.util.concurrent.atomic.AtomicBoolean up = new java.util.concurrent.atomic.AtomicBoolean();
+        // Ready once this Kafka node has started; whether the quorum stands is for Kafka's own metrics to say.
+        ProcessAdmin admin = ProcessAdmin.open(config, () -> up.get() ? List.of() : List.of("Kafka node not started"), false);
         return runUntilStopped(() -> {
             broker.start();
+            up.set(true);
             System.out.printf("mailroot: Kafka node %d running on %s:%d; Ctrl-C stops%n", config.broker().nodeId(),
                     config.broker().listenAddress(), config.broker().port());
-        }, broker::close, config, "broker");
+        }, () -> {
+            up.set(false);
+            broker.close();
+            if (admin != null) {
+                admin.close();
+            }
+        }, config, "broker");
     }
 
     private interface Start {

@@ -2,6 +2,7 @@ package io.mailroot.ndr;
 
 import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.kafka.BatchRewind;
+import io.mailroot.core.kafka.ConsumedPositions;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -47,6 +48,7 @@ import org.slf4j.LoggerFactory;
 public final class NdrRole implements Role {
 
     private static final Logger LOG = LoggerFactory.getLogger(NdrRole.class);
+    private static final String REPORTS = "mailroot.ndr.reports";
     static final String GROUP = "ndr";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration RETRY_PAUSE = Duration.ofSeconds(2);
@@ -64,6 +66,8 @@ public final class NdrRole implements Role {
     private final RestartingWorker worker = new RestartingWorker("ndr-service", this::session,
             () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** The session's committed offsets, so a partition done up to its position is committed once (service thread). */
+    private ConsumedPositions positions = new ConsumedPositions();
     private KafkaProducer<String, byte[]> producer;
     /** Runs on the service thread before each poll; tests make it throw to stand for an error the loop does not expect. */
     volatile Runnable beforePoll = () -> { };
@@ -83,6 +87,11 @@ public final class NdrRole implements Role {
     }
 
     @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
+    }
+
+    @Override
     public void start() {
         worker.start();
     }
@@ -97,6 +106,7 @@ public final class NdrRole implements Role {
         producer = clients.producer("ndr-service");
         try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "ndr-service")) {
             consumer = c;
+            positions = new ConsumedPositions();
             if (!worker.running()) {
                 return;
             }
@@ -105,6 +115,8 @@ public final class NdrRole implements Role {
                 beforePoll.run();
                 ConsumerRecords<String, byte[]> batch = c.poll(POLL);
                 if (batch.isEmpty()) {
+                    // Nothing is in flight between batches: a position moved over a marker alone is committed too.
+                    commit(c, positions.moved(c));
                     continue;
                 }
                 Progress progress = handle(batch);
@@ -237,22 +249,31 @@ public final class NdrRole implements Role {
                 + "-" + source.offset() + "-" + action.field();
     }
 
-    /** Commits, per partition, up to the first record that was not finished (or the whole batch). */
-    private static void commit(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> batch,
-                               Map<TopicPartition, Long> stoppedAt) {
+    /**
+     * Commits, per partition, up to the first record that was not finished, or the whole batch: up to the consumer's
+     * position, past any transaction marker after its last record (see {@link ConsumedPositions}).
+     */
+    private void commit(KafkaConsumer<String, byte[]> c, ConsumerRecords<String, byte[]> batch,
+                        Map<TopicPartition, Long> stoppedAt) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         for (TopicPartition tp : batch.partitions()) {
             List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
-            long next = stoppedAt.getOrDefault(tp, records.get(records.size() - 1).offset() + 1);
+            long next = stoppedAt.getOrDefault(tp, Math.max(records.get(records.size() - 1).offset() + 1,
+                    ConsumedPositions.of(c, tp)));
             if (next > records.get(0).offset()) {
                 offsets.put(tp, new OffsetAndMetadata(next));
             }
         }
+        commit(c, offsets);
+    }
+
+    private void commit(KafkaConsumer<String, byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
         if (offsets.isEmpty()) {
             return;
         }
         try {
             c.commitSync(offsets);
+            positions.committed(offsets);
         } catch (WakeupException e) {
             throw e;
         } catch (KafkaException e) {
@@ -293,6 +314,7 @@ public final class NdrRole implements Role {
     private void awaitAck(Pending p) throws IOException, InterruptedException {
         try {
             p.ack().get();
+            io.micrometer.core.instrument.Metrics.counter(REPORTS, "action", p.report().action().field()).increment();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof RecordTooLargeException) {
                 // Retrying cannot help; keep the original where an administrator looks rather than lose it.

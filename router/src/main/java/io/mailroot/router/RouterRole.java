@@ -94,6 +94,11 @@ public final class RouterRole implements Role {
         return "router";
     }
 
+    @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
+    }
+
     public String transactionalId() {
         return transactionalId;
     }
@@ -157,6 +162,7 @@ public final class RouterRole implements Role {
     private void routeInOneTransaction(KafkaConsumer<String, byte[]> c, KafkaProducer<String, byte[]> producer,
                                        ConsumerRecords<String, byte[]> batch) {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        RoutedTally tally = new RoutedTally(topics);
         producer.beginTransaction();
         for (ConsumerRecord<String, byte[]> record : batch) {
             offsets.put(new TopicPartition(record.topic(), record.partition()),
@@ -173,10 +179,13 @@ public final class RouterRole implements Role {
             // Sends are only queued here; commitTransaction flushes them and fails if any of them failed.
             for (ProducerRecord<String, byte[]> out : routeOrReport(mail, record)) {
                 producer.send(out);
+                tally.record(out);
             }
+            tally.message();
         }
         producer.sendOffsetsToTransaction(offsets, c.groupMetadata());
         producer.commitTransaction();
+        tally.committed();
     }
 
     /**

@@ -118,8 +118,9 @@ public final class ConfigLoader {
 
         JsonNode defaultServers = JsonNodeFactory.instance.arrayNode().add(JsonNodeFactory.instance.objectNode());
         List<MailrootConfig.VirtualServer> virtualServers = new ArrayList<>();
-        for (ConfigNode v : n.children("virtualServers", defaultServers)) {
-            virtualServers.add(virtualServer(v, base));
+        List<ConfigNode> serverNodes = n.children("virtualServers", defaultServers);
+        for (int i = 0; i < serverNodes.size(); i++) {
+            virtualServers.add(virtualServer(serverNodes.get(i), base, dataDir, i));
         }
         List<String> names = virtualServers.stream().map(MailrootConfig.VirtualServer::name).toList();
         if (names.stream().distinct().count() != names.size()) {
@@ -135,9 +136,10 @@ public final class ConfigLoader {
                 pk.duration("pollInterval", "(none)", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10)));
         MailrootConfig.Http http = http(n.child("http"));
         MailrootConfig.Broker broker = broker(n.child("broker"));
+        MailrootConfig.Admin admin = admin(n.child("admin"));
         n.rejectUnknown();
         return new MailrootConfig(fqdn, dataDir, nodeId, mailroot, localDomains, kafka, dns, List.copyOf(virtualServers), delivery,
-                usersFile, pickup, http, broker);
+                usersFile, pickup, http, broker, admin);
     }
 
     /** The {@code mailroot broker} role: one KRaft node (broker and controller) of a cluster Mailroot runs itself. */
@@ -197,7 +199,8 @@ public final class ConfigLoader {
                 truststore == null ? null : base.resolve(truststore).normalize(), truststorePassword);
     }
 
-    private static MailrootConfig.VirtualServer virtualServer(ConfigNode v, Path base) {
+    /** @param index the virtual server's place in the list, which names its log folder ({@code SMTPSVC<index+1>}) */
+    private static MailrootConfig.VirtualServer virtualServer(ConfigNode v, Path base, Path dataDir, int index) {
         String name = v.string("name", "Virtual server name", DEFAULT_VIRTUAL_SERVER, "any text");
         List<String> addresses = v.strings("addresses", "General: IP address", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
         int port = v.integer("port", "Advanced: TCP port", 2525, 1, 65535, false);
@@ -226,11 +229,7 @@ public final class ConfigLoader {
         Integer session = v.integer("maxSessionSizeKb", "Messages: Limit session size to (KB)", 10240, 1, 4_194_304, true);
         Integer rcpts = v.integer("maxRecipientsPerMessage", "Messages: Limit number of recipients per message to", 100, 1, 100_000, true);
         boolean rdns = v.bool("reverseDnsLookup", "Delivery > Advanced: Perform reverse DNS lookup on incoming messages", false);
-        ConfigNode l = v.child("logging");
-        MailrootConfig.Logging logging = new MailrootConfig.Logging(
-                l.bool("enabled", "General: Enable logging", true),
-                l.string("format", "General: Active log format", "w3c", "w3c, iis, ncsa, database"));
-        l.check("format", logging.format(), f -> List.of("w3c", "iis", "ncsa", "database").contains(f), "w3c, iis, ncsa, database");
+        MailrootConfig.Logging logging = logging(v.child("logging"), base, dataDir, index);
         ConfigNode t = v.child("tls");
         String cert = t.string("certificate", "Access: Certificate", null, "a PEM certificate chain file, or null (self-signed)");
         String key = t.string("privateKey", "Access: Certificate (private key)", null, "a PEM private key file, or null (self-signed)");
@@ -245,6 +244,44 @@ public final class ConfigLoader {
                 t.integer("implicitPort", "(none: SMTPS/submissions port, RFC 8314)", null, 1, 65535, true));
         return new MailrootConfig.VirtualServer(name, addresses, port, maxConnections, perClient, timeout, auth, control, relay,
                 size, session, rcpts, rdns, logging, tls);
+    }
+
+    /** The virtual server's protocol log, as IIS's "Enable logging" and its Properties dialog have it. */
+    private static MailrootConfig.Logging logging(ConfigNode l, Path base, Path dataDir, int index) {
+        boolean enabled = l.bool("enabled", "General: Enable logging", true);
+        String format = l.string("format", "General: Active log format", "w3c", "w3c, iis, ncsa, database");
+        l.check("format", format, f -> MailrootConfig.Logging.FORMATS.contains(f), "w3c, iis, ncsa, database");
+        String dir = l.string("directory", "General Properties: Log file directory", "<dataDir>/logs/SMTPSVC<n>",
+                "a folder path; the default is per node and per virtual server (n = its place in virtualServers, from 1)");
+        Path directory = (dir.equals("<dataDir>/logs/SMTPSVC<n>") ? dataDir.resolve("logs").resolve("SMTPSVC" + (index + 1))
+                : base.resolve(dir)).normalize();
+        String periods = String.join(", ", MailrootConfig.Logging.PERIODS);
+        String period = l.string("period", "General Properties: New log schedule", "daily", periods);
+        l.check("period", period, MailrootConfig.Logging.PERIODS::contains, periods);
+        int maxSizeKb = l.integer("maxSizeKb", "General Properties: When file size reaches (KB)", 20480, 1, 4_194_304, false);
+        boolean localTime = l.bool("localTimeNaming", "General Properties: Use local time for file naming and rollover", false);
+        String allowedFields = String.join(", ", MailrootConfig.Logging.W3C_FIELDS);
+        List<String> fields = l.strings("fields", "Advanced Properties: Extended logging options",
+                MailrootConfig.Logging.DEFAULT_FIELDS, "W3C field names: " + allowedFields);
+        for (String f : fields) {
+            l.check("fields", f, MailrootConfig.Logging.W3C_FIELDS::contains, "W3C field names: " + allowedFields);
+        }
+        if (fields.isEmpty() || fields.stream().distinct().count() != fields.size()) {
+            throw ConfigException.invalid(l.keyOf("fields"), fields, "one or more distinct W3C field names");
+        }
+        int buffer = l.integer("bufferEntries", "(none: entries waiting for the log writer; more are dropped and counted)",
+                10_000, 16, 10_000_000, false);
+        ConfigNode db = l.child("database");
+        String url = db.string("url", "ODBC Logging: ODBC Data Source Name (DSN)", null,
+                "a jdbc:sqlite: or jdbc:postgresql: URL; null: SQLite in the log file directory (smtplog.db)");
+        db.check("url", url, u -> u.startsWith("jdbc:sqlite:") || u.startsWith("jdbc:postgresql:"),
+                "a jdbc:sqlite: or jdbc:postgresql: URL, or null");
+        String table = db.string("table", "ODBC Logging: Table", "mailroot_smtp_log", "an SQL table name (letters, digits, '_')");
+        db.check("table", table, t -> t.matches("[A-Za-z_][A-Za-z0-9_]{0,62}"), "letters, digits and '_', not starting with a digit");
+        String user = db.string("user", "ODBC Logging: User name", null, "the database user, or null");
+        String password = db.string("password", "ODBC Logging: Password", null, "the database user's password, or null");
+        return new MailrootConfig.Logging(enabled, format, directory, period, maxSizeKb, localTime, fields, buffer,
+                new MailrootConfig.LogDatabase(url, table, user, password));
     }
 
     private static MailrootConfig.Delivery delivery(ConfigNode d) {
@@ -309,6 +346,22 @@ public final class ConfigLoader {
                 inFlight, hopShards, Map.copyOf(shardsLowered));
     }
 
+    /** The process's admin listener: /metrics (Prometheus) and /health/live, /health/ready. */
+    private static MailrootConfig.Admin admin(ConfigNode a) {
+        boolean enabled = a.bool("enabled", "(none: metrics and health checks over HTTP)", true);
+        List<String> addresses = a.strings("addresses", "(none)", List.of("127.0.0.1"),
+                "IP addresses; 0.0.0.0 means all (containers, for Prometheus to scrape)");
+        for (String address : addresses) {
+            a.check("addresses", address, ConfigLoader::ipLiteral,
+                    "IP addresses, e.g. 127.0.0.1 or 0.0.0.0");
+        }
+        int port = a.integer("port", "(none)", 8026, 1, 65535, false);
+        if (enabled && addresses.isEmpty()) {
+            throw ConfigException.invalid(a.keyOf("addresses"), "[]", "at least one address when admin.enabled is true");
+        }
+        return new MailrootConfig.Admin(enabled, addresses, port);
+    }
+
     private static MailrootConfig.Http http(ConfigNode h) {
         boolean enabled = h.bool("enabled", "(CDONTS / CDOSYS: mail from web applications)", false);
         List<String> addresses = h.strings("addresses", "(none)", List.of("127.0.0.1"), "IP addresses; 0.0.0.0 means all");
@@ -332,6 +385,20 @@ public final class ConfigLoader {
             throw ConfigException.invalid("http.apiKeys", "[]", "at least one key when http.enabled is true (or a form)");
         }
         return new MailrootConfig.Http(enabled, addresses, port, keys, maxKb, Map.copyOf(forms));
+    }
+
+    /** An IPv4 or IPv6 address written out, never a name (which would mean a DNS lookup at start). */
+    static boolean ipLiteral(String text) {
+        boolean v4 = text.matches("(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)(\\.(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)){3}");
+        if (v4 || !text.contains(":") || !text.matches("[0-9A-Fa-f:.]+")) {
+            return v4;
+        }
+        try {
+            InetAddress.getByName(text);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     private static String defaultHostName() {

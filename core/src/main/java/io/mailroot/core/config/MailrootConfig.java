@@ -25,7 +25,8 @@ public record MailrootConfig(
         Path usersFile,
         Pickup pickup,
         Http http,
-        Broker broker) {
+        Broker broker,
+        Admin admin) {
 
     public boolean isLocal(String domain) {
         String d = domain.toLowerCase(Locale.ROOT);
@@ -126,6 +127,14 @@ public record MailrootConfig(
                        java.util.Map<String, Form> forms) {
     }
 
+    /**
+     * The admin HTTP listener every process opens: Prometheus metrics and health checks (later the admin API).
+     *
+     * @param addresses where it listens; 127.0.0.1 by default, since nothing on it is for the outside world
+     */
+    public record Admin(boolean enabled, List<String> addresses, int port) {
+    }
+
     /** An HTML form turned into a mail: the fields go in the body; the visitor is sent to {@code redirect}. */
     public record Form(String to, String from, String subject, String redirect) {
     }
@@ -146,7 +155,39 @@ public record MailrootConfig(
     public record Relay(List<String> allow, boolean allowAuthenticated) {
     }
 
-    public record Logging(boolean enabled, String format) {
+    /**
+     * The virtual server's protocol log (IIS's SMTP log): one entry per command and reply.
+     *
+     * @param format {@code w3c}, {@code iis}, {@code ncsa} or {@code database}
+     * @param directory where log files (and the default SQLite database) are written
+     * @param period {@code hourly}, {@code daily}, {@code weekly}, {@code monthly}, or {@code size} ({@code maxSizeKb})
+     * @param localTimeNaming name and roll files over by local time rather than UTC
+     * @param fields the W3C Extended fields, in order
+     * @param bufferEntries entries that may wait for the writer; past that they are dropped (and counted), never
+     *     waited for
+     */
+    public record Logging(boolean enabled, String format, Path directory, String period, int maxSizeKb,
+                          boolean localTimeNaming, List<String> fields, int bufferEntries, LogDatabase database) {
+
+        public static final List<String> FORMATS = List.of("w3c", "iis", "ncsa", "database");
+        public static final List<String> PERIODS = List.of("hourly", "daily", "weekly", "monthly", "size");
+        /** Every field IIS 6 offered for W3C Extended logging. */
+        public static final List<String> W3C_FIELDS = List.of("date", "time", "c-ip", "cs-username", "s-sitename",
+                "s-computername", "s-ip", "s-port", "cs-method", "cs-uri-stem", "cs-uri-query", "sc-status",
+                "sc-win32-status", "sc-bytes", "cs-bytes", "time-taken", "cs-version", "cs-host", "cs(User-Agent)",
+                "cs(Cookie)", "cs(Referer)");
+        /** The fields that say something about SMTP (the HTTP-only ones are always "-"). */
+        public static final List<String> DEFAULT_FIELDS = List.of("date", "time", "c-ip", "cs-username", "s-sitename",
+                "s-computername", "s-ip", "s-port", "cs-method", "cs-uri-query", "sc-status", "sc-bytes", "cs-bytes",
+                "time-taken", "cs-version");
+    }
+
+    /**
+     * Where the {@code database} log format writes (IIS's ODBC logging).
+     *
+     * @param url a JDBC URL (SQLite or PostgreSQL), or null for SQLite in the log directory
+     */
+    public record LogDatabase(String url, String table, String user, String password) {
     }
 
     public record Delivery(

@@ -1,6 +1,8 @@
 package io.mailroot.core.folder;
 
 import io.mailroot.core.message.EnvelopeCodec;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Metrics;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -25,6 +27,11 @@ public final class Badmail {
     static final String BAD = ".bad";
     static final String BDR = ".bdr";
 
+    /** Every role's Badmail entries, counted where they are all written. */
+    private static final Counter ENTRIES = Counter.builder("mailroot.badmail.entries")
+            .description("Messages put in the Badmail folder (neither deliverable nor returnable, or unreadable)")
+            .register(Metrics.globalRegistry);
+
     private final Path dir;
 
     public Badmail(Path dir) {
@@ -41,6 +48,7 @@ public final class Badmail {
         AtomicFiles.write(dir.resolve(safe + BDR), reason.getBytes(StandardCharsets.UTF_8));
         Path bad = dir.resolve(safe + BAD);
         AtomicFiles.write(bad, message);
+        ENTRIES.increment();
         return bad;
     }
 

@@ -1,6 +1,7 @@
 package io.mailroot.core.role;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.Consumer;
@@ -44,6 +45,8 @@ public final class RestartingWorker {
     private final FatalErrors fatal;
     private final CountDownLatch closing = new CountDownLatch(1);
     private volatile boolean progressed;
+    /** The last session's failure while the worker waits to start the next one; null while a session runs. */
+    private volatile RuntimeException restarting;
     private Thread thread;
 
     /**
@@ -111,6 +114,26 @@ public final class RestartingWorker {
         return closing.getCount() > 0;
     }
 
+    /**
+     * Why the role is not working now: not started, stopped (closed, or its thread ended), or waiting to start again
+     * after a failure; empty while a session runs.
+     */
+    public Optional<String> notReady() {
+        Thread t;
+        synchronized (this) {
+            t = thread;
+        }
+        if (t == null) {
+            return Optional.of(name + " not started");
+        }
+        if (!running() || !t.isAlive()) {
+            return Optional.of(name + " stopped");
+        }
+        RuntimeException failure = restarting;
+        return failure == null ? Optional.empty()
+                : Optional.of(name + " restarting after a failure: " + failure);
+    }
+
     /** Tells the worker the session got something done, so the next failure starts the back-off over. */
     public void progressed() {
         progressed = true;
@@ -143,6 +166,7 @@ public final class RestartingWorker {
         Duration delay = firstDelay;
         while (running()) {
             RuntimeException failure = null;
+            restarting = null;
             try {
                 session.run();
             } catch (WakeupException e) {
@@ -169,6 +193,7 @@ public final class RestartingWorker {
             } else if (failure != null) {
                 log.error("{} failed; starting again with new Kafka clients in {}", name, delay, failure);
             }
+            restarting = failure;
             if (!running() || !pause(delay)) {
                 break;
             }

@@ -203,4 +203,32 @@ class RestartingWorkerTest {
         handler.uncaughtException(new Thread("pickup"), new OutOfMemoryError("injected"));
         assertEquals(2, halts.size());
     }
+
+    @Test
+    void notReadyWhileRestartingAfterAFailureAndOnceStopped() throws Exception {
+        AtomicInteger runs = new AtomicInteger();
+        CountDownLatch second = new CountDownLatch(1);
+        CountDownLatch woken = new CountDownLatch(1);
+        // a long back-off, so the worker is seen waiting between the failed session and the next
+        RestartingWorker worker = new RestartingWorker("flaky", () -> {
+            if (runs.incrementAndGet() == 1) {
+                throw new IllegalStateException("broker gone");
+            }
+            second.countDown();
+            woken.await();
+            throw new WakeupException();
+        }, woken::countDown, LOG, Duration.ofSeconds(2), Duration.ofSeconds(2), NO_HALT);
+        assertEquals("flaky not started", worker.notReady().orElseThrow());
+        worker.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (worker.notReady().isEmpty() && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertTrue(worker.notReady().orElseThrow().startsWith("flaky restarting after a failure: "
+                + "java.lang.IllegalStateException: broker gone"), worker.notReady().toString());
+        assertTrue(second.await(10, TimeUnit.SECONDS));
+        assertTrue(worker.notReady().isEmpty(), worker.notReady().toString());
+        assertTrue(worker.close(CLOSE_WAIT));
+        assertEquals("flaky stopped", worker.notReady().orElseThrow());
+    }
 }

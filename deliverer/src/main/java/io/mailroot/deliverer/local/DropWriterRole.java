@@ -4,6 +4,7 @@ import io.mailroot.core.config.MailrootConfig;
 import io.mailroot.core.folder.AtomicFiles;
 import io.mailroot.core.folder.Badmail;
 import io.mailroot.core.kafka.BatchRewind;
+import io.mailroot.core.kafka.ConsumedPositions;
 import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.EnvelopeCodec;
@@ -51,6 +52,9 @@ import org.slf4j.LoggerFactory;
 public final class DropWriterRole implements Role {
 
     private static final Logger LOG = LoggerFactory.getLogger(DropWriterRole.class);
+    private static final io.micrometer.core.instrument.Counter WRITTEN = io.micrometer.core.instrument.Counter
+            .builder("mailroot.drop.messages").description("Messages written to the Drop folder (local delivery)")
+            .register(io.micrometer.core.instrument.Metrics.globalRegistry);
     private static final String GROUP = "drop";
     private static final Duration POLL = Duration.ofMillis(500);
     private static final Duration BACKOFF = Duration.ofSeconds(1);
@@ -72,6 +76,8 @@ public final class DropWriterRole implements Role {
             () -> RestartingWorker.wakeUp(this.consumer), LOG);
     private final ExecutorService writers;
     private volatile KafkaConsumer<String, byte[]> consumer;
+    /** The session's committed offsets, so a partition done up to its position is committed once (session thread). */
+    private ConsumedPositions positions = new ConsumedPositions();
     /** For tests: sees each batch before it is written, and may throw as an unexpected failure would. */
     volatile java.util.function.Consumer<ConsumerRecords<String, byte[]>> beforeWrite;
 
@@ -93,6 +99,11 @@ public final class DropWriterRole implements Role {
     @Override
     public String name() {
         return "drop-writer";
+    }
+
+    @Override
+    public java.util.Optional<String> notReady() {
+        return worker.notReady();
     }
 
     public Path dropDir() {
@@ -120,6 +131,7 @@ public final class DropWriterRole implements Role {
         try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, "drop-writer");
              KafkaProducer<String, byte[]> producer = clients.producer("drop-writer")) {
             consumer = c;
+            positions = new ConsumedPositions();
             if (!worker.running()) {
                 return;
             }
@@ -127,6 +139,8 @@ public final class DropWriterRole implements Role {
             while (worker.running()) {
                 ConsumerRecords<String, byte[]> batch = c.poll(POLL);
                 if (batch.isEmpty()) {
+                    // Nothing is in flight between batches: a position moved over a marker alone is committed too.
+                    commit(c, positions.moved(c));
                     worker.progressed();
                     continue;
                 }
@@ -145,7 +159,8 @@ public final class DropWriterRole implements Role {
                     continue;
                 }
                 if (failed.isEmpty()) {
-                    commit(c, nextOffsets(batch));
+                    // Every file is on disk: the positions, past any transaction marker (see ConsumedPositions).
+                    commit(c, positions.moved(c));
                 } else if (settle(c, producer, batch, failed)) {
                     worker.pause(BACKOFF);
                 }
@@ -188,6 +203,7 @@ public final class DropWriterRole implements Role {
         for (Map.Entry<String, Future<?>> w : writes.entrySet()) {
             try {
                 w.getValue().get();
+                WRITTEN.increment();
             } catch (ExecutionException e) {
                 Throwable cause = e.getCause() instanceof UncheckedIOException u ? u.getCause() : e.getCause();
                 failures.put(w.getKey(), cause.toString());
@@ -299,10 +315,14 @@ public final class DropWriterRole implements Role {
     }
 
     private void commit(KafkaConsumer<String, byte[]> c, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        if (offsets.isEmpty()) {
+            return;
+        }
         // A wakeup from close() must not cost the commit of files already written, so the commit is tried again.
         for (int attempt = 0; attempt < 2; attempt++) {
             try {
                 c.commitSync(offsets);
+                positions.committed(offsets);
                 return;
             } catch (WakeupException e) {
                 LOG.debug("commit interrupted by close; committing once more");
@@ -312,15 +332,5 @@ public final class DropWriterRole implements Role {
                 return;
             }
         }
-    }
-
-    private static Map<TopicPartition, OffsetAndMetadata> nextOffsets(ConsumerRecords<String, byte[]> batch) {
-        Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
-        for (TopicPartition tp : batch.partitions()) {
-            List<ConsumerRecord<String, byte[]>> records = batch.records(tp);
-            ConsumerRecord<String, byte[]> last = records.get(records.size() - 1);
-            offsets.put(tp, new OffsetAndMetadata(last.offset() + 1, last.leaderEpoch(), ""));
-        }
-        return offsets;
     }
 }

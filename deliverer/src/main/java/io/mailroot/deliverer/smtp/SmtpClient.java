@@ -100,6 +100,11 @@ public final class SmtpClient {
     }
 
     /** Closes every open connection at once; the threads using them see an I/O error. */
+    /** Connections open now, or being opened. */
+    public int open() {
+        return live.size();
+    }
+
     public void closeAll() {
         for (Socket s : live) {
             try {

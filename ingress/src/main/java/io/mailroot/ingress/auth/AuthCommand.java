@@ -1,6 +1,7 @@
 package io.mailroot.ingress.auth;
 
 import io.mailroot.core.text.ClientText;
+import io.mailroot.ingress.IngressMetrics;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -95,6 +96,7 @@ public final class AuthCommand extends BaseCommand {
         }
         InetAddress client = session.getRemoteAddress().getAddress();
         if (failures.lockedOut(client)) {
+            IngressMetrics.refused("auth", "454 4.7.0");
             session.sendResponse("454 4.7.0 Too many authentication failures, try again later");
             return;
         }
@@ -145,6 +147,7 @@ public final class AuthCommand extends BaseCommand {
         Duration delay = failures.failed(client);
         LOG.info("AUTH {} failed for '{}' from {}", mechanism, ClientText.forLog(credentials.user()), client.getHostAddress());
         pause(delay);
+        IngressMetrics.refused("auth", "535 5.7.8");
         session.sendResponse("535 5.7.8 Authentication credentials invalid");
     }
 

@@ -49,6 +49,11 @@ public final class ClientSessions {
         SESSIONS.remove(context);
     }
 
+    /** How many sessions are open now. */
+    public static int open() {
+        return SESSIONS.size();
+    }
+
     /** The sessions open now (for monitoring and tests). */
     public static List<ClientSession> snapshot() {
         return List.copyOf(SESSIONS.values());

@@ -129,6 +129,11 @@ public final class CommandInput extends InputStream {
             if (next == null) {
                 return -1;
             }
+            if (mode == Mode.COMMAND) {
+                connection.trail().commandLine(next.text(), next.octets + 2);
+            } else {
+                connection.trail().bytesRead(next.octets + 2);
+            }
             Refusal refusal = judge(next);
             if (refusal == null) {
                 line = next.withCrLf();
@@ -191,6 +196,7 @@ public final class CommandInput extends InputStream {
                 break;
             }
         }
+        connection.trail().bytesRead(n);
         return n;
     }
 
@@ -264,6 +270,11 @@ public final class CommandInput extends InputStream {
                 }
                 bytes[length++] = c;
             }
+        }
+
+        /** What is kept of the line, for the log: undecodable octets become U+FFFD. */
+        String text() {
+            return new String(bytes, 0, length, StandardCharsets.UTF_8);
         }
 
         byte[] withCrLf() {

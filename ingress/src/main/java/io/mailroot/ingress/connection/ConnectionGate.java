@@ -1,6 +1,7 @@
 package io.mailroot.ingress.connection;
 
 import io.mailroot.ingress.AddressList;
+import io.mailroot.ingress.IngressMetrics;
 import java.net.InetAddress;
 import java.util.Map;
 import java.util.Optional;
@@ -62,12 +63,14 @@ public final class ConnectionGate implements SessionHandler {
         if ((!grant.isEmpty() && !grant.contains(address, name)) || deny.contains(address, name)) {
             LOG.info("{}: connection from {}{} denied", virtualServer, address.getHostAddress(),
                     name.map(n -> " (" + n + ")").orElse(""));
+            IngressMetrics.refused("connect", "554 5.7.1");
             return SessionAcceptance.failure(554, "5.7.1 Access denied");
         }
         if (maxConnections != null && open.incrementAndGet() > maxConnections) {
             open.decrementAndGet();
             LOG.info("{}: connection from {} refused: {} connections open", virtualServer, address.getHostAddress(),
                     maxConnections);
+            IngressMetrics.refused("connect", "421 4.3.2");
             return SessionAcceptance.failure(421, "4.3.2 Too many connections, try again later");
         }
         if (maxPerClient != null && perClient.merge(address, 1, Integer::sum) > maxPerClient) {
@@ -77,6 +80,7 @@ public final class ConnectionGate implements SessionHandler {
             }
             LOG.info("{}: connection from {} refused: {} connections open from that address", virtualServer,
                     address.getHostAddress(), maxPerClient);
+            IngressMetrics.refused("connect", "421 4.7.0");
             return SessionAcceptance.failure(421, "4.7.0 Too many connections from your address, try again later");
         }
         ClientSessions.put(session, new ClientSessions.ClientSession(address, reverseDnsLookup ? name : Optional.empty()));

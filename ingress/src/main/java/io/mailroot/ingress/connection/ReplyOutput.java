@@ -41,6 +41,7 @@ final class ReplyOutput extends FilterOutputStream {
     public synchronized void write(byte[] b, int off, int len) throws IOException {
         if (!session.admitted()) {
             // SubEthaSMTP answers a session over its own connection limit before any handler of ours is asked
+            connection.trail().replied(TOO_MANY_CONNECTIONS, 0, TOO_MANY_CONNECTIONS.length);
             out.write(TOO_MANY_CONNECTIONS);
             out.flush();
             connection.closeQuietly();
@@ -58,9 +59,13 @@ final class ReplyOutput extends FilterOutputStream {
                 column = 0;
             }
         }
+        // told before the write: a reply to a client that has gone is still an entry of the log
+        connection.trail().replied(b, off, len);
         out.write(b, off, len);
         if (limit) {
-            out.write((TOO_MANY_ERRORS + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] closing = (TOO_MANY_ERRORS + "\r\n").getBytes(StandardCharsets.US_ASCII);
+            connection.trail().replied(closing, 0, closing.length);
+            out.write(closing);
             out.flush();
             connection.closeQuietly();
         }

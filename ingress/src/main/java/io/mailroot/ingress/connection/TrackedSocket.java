@@ -45,6 +45,7 @@ public final class TrackedSocket extends Socket {
     private final AtomicBoolean expired = new AtomicBoolean();
     private volatile long expiredAt;
     private final AtomicInteger errors = new AtomicInteger();
+    private volatile ProtocolTrail trail = ProtocolTrail.NONE;
     private InputStream input;
 
     /** Unconnected: {@link java.net.ServerSocket#implAccept} connects it. */
@@ -59,6 +60,16 @@ public final class TrackedSocket extends Socket {
             input = new WaitTimer(super.getInputStream());
         }
         return input;
+    }
+
+    /** From now on what the connection says and hears is told to {@code t} (the virtual server's protocol log). */
+    public void trail(ProtocolTrail t) {
+        trail = t;
+    }
+
+    /** Where what the connection says and hears is told; {@link ProtocolTrail#NONE} when nobody logs it. */
+    public ProtocolTrail trail() {
+        return trail;
     }
 
     /** Records the session socket the SMTP session writes through, for the watchdog's 421. */

@@ -17,6 +17,7 @@ import io.mailroot.core.role.Role;
 import io.mailroot.ingress.Client;
 import io.mailroot.ingress.InboundQueue;
 import io.mailroot.ingress.MailboxAddress;
+import io.mailroot.ingress.IngressMetrics;
 import io.mailroot.ingress.ReceivedHeader;
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.AddressException;
@@ -119,7 +120,7 @@ public final class HttpSubmissionRole implements Role {
             return t;
         }, new ThreadPoolExecutor.CallerRunsPolicy());
         executor.allowCoreThreadTimeOut(true);
-        inbound = new InboundQueue(producer(), topics.inbound(), queueTimeout);
+        inbound = new InboundQueue(producer(), topics.inbound(), queueTimeout, IngressMetrics.HTTP);
         // The JDK server reads a request on a pool thread and, by default, waits for it for ever: a client that
         // sends its request a byte a minute would hold a thread. Bound it unless the operator chose otherwise.
         if (System.getProperty(MAX_REQUEST_TIME) == null) {

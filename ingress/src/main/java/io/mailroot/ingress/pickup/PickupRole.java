@@ -13,6 +13,7 @@ import io.mailroot.core.message.MessageIds;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.Role;
 import io.mailroot.core.text.ClientText;
+import io.mailroot.ingress.IngressMetrics;
 import io.mailroot.ingress.ReceivedHeader;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -363,6 +364,7 @@ public final class PickupRole implements Role {
             try {
                 s.ack().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 queued.add(s.file().path());
+                IngressMetrics.accepted(IngressMetrics.PICKUP);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 putBack(s.file());

@@ -26,7 +26,9 @@ public final class Main {
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
                    mailroot trail ID [--json] [--config FILE]  one message's history on every node, in time order
                    mailroot log [-f] [-n N] [--config FILE]    the delivery log: the last N events (50); -f follows
-            roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
+                   mailroot queue [summary|shape] [--json] [FILTERS]   what waits and why ('mailroot queue help')
+                   mailroot badmail list | show|resubmit|delete NAME   the Badmail folder ('mailroot badmail')
+            roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr, queue (the queue view)
             Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
             Any setting may also come from a MAILROOT_* variable (kafka.bootstrap: MAILROOT_KAFKA_BOOTSTRAP); it wins over the file.""";
 
@@ -63,7 +65,7 @@ public final class Main {
             }
             case "run" -> {
                 if (rest.isEmpty()) {
-                    throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr");
+                    throw new ConfigException("'mailroot run' needs at least one role: ingress, pickup, http, router, deliverer, retry, drop, ndr, queue");
                 }
                 yield serve(load(configFile, env), rest.stream().map(RoleName::parse).toList());
             }
@@ -74,6 +76,8 @@ public final class Main {
                 yield serveBroker(load(configFile, env));
             }
             case "user" -> UserCommand.run(rest, load(configFile, env));
+            case "queue" -> QueueCommand.run(rest, load(configFile, env));
+            case "badmail" -> BadmailCommand.run(rest, load(configFile, env));
             case "topics" -> TopicsCommand.run(rest, load(configFile, env), System.out, System.err);
             case "trail" -> TrailCommand.run(rest, load(configFile, env), System.out, System.err);
             case "log" -> LogCommand.run(rest, load(configFile, env), System.out, System.err,

@@ -12,6 +12,7 @@ import io.mailroot.ingress.IngressRole;
 import io.mailroot.ingress.http.HttpSubmissionRole;
 import io.mailroot.ingress.pickup.PickupRole;
 import io.mailroot.ndr.NdrRole;
+import io.mailroot.queue.QueueViewRole;
 import io.mailroot.router.RouterRole;
 import java.util.Arrays;
 import java.util.List;
@@ -19,7 +20,7 @@ import java.util.Locale;
 
 /** The roles {@code mailroot run} accepts, in the order they are started (consumers before producers). */
 public enum RoleName {
-    NDR, DROP, RETRY, DELIVERER, ROUTER, PICKUP, HTTP, INGRESS;
+    QUEUE, NDR, DROP, RETRY, DELIVERER, ROUTER, PICKUP, HTTP, INGRESS;
 
     public Role create(MailrootConfig config, KafkaClients clients, Topics topics) {
         return switch (this) {
@@ -31,6 +32,7 @@ public enum RoleName {
             case RETRY -> new RetryRole(config, clients, topics);
             case DROP -> new DropWriterRole(config, clients, topics);
             case NDR -> new NdrRole(config, clients, topics);
+            case QUEUE -> new QueueViewRole(config, clients, topics);
         };
     }
 

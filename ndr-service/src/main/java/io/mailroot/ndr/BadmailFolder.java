@@ -34,7 +34,8 @@ final class BadmailFolder {
 
     Path keep(String name, byte[] message, String reason) throws IOException {
         Path bad = badmail.write(name, message, reason);
-        LOG.warn("message {} put in Badmail: {}", name, firstLine(reason));
+        LOG.warn("message {} put in Badmail: {} (mailroot badmail show {})", name, firstLine(reason),
+                bad.getFileName().toString().replaceFirst("\\.bad$", ""));
         warnIfLarge();
         return bad;
     }
@@ -53,7 +54,7 @@ final class BadmailFolder {
         if (Duration.between(lastWarning, now).compareTo(WARN_EVERY) >= 0 && overWarningSize()) {
             long size = badmail.size();
             lastWarning = now;
-            LOG.warn("Badmail folder {} holds {} KB, more than the {} KB it should; review and clear it (mailroot badmail)",
+            LOG.warn("Badmail folder {} holds {} KB, more than the {} KB it should; review and clear it (mailroot badmail list)",
                     badmail.dir(), size / 1024, warnBytes / 1024);
         }
     }

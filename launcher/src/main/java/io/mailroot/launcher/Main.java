@@ -23,6 +23,7 @@ public final class Main {
                    mailroot broker [--config FILE]           one Kafka KRaft node (broker.* settings) of a cluster
                    mailroot config                           print the configuration settings and defaults
                    mailroot user add|passwd|remove NAME | list   manage the SMTP AUTH users file
+                   mailroot queue retry-now|hold|release|delete|expire ID|DOMAIN [--dry-run]   act on queued mail
             roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr
             Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
             Any setting may also come from a MAILROOT_* variable (kafka.bootstrap: MAILROOT_KAFKA_BOOTSTRAP); it wins over the file.""";
@@ -71,6 +72,14 @@ public final class Main {
                 yield serveBroker(load(configFile, env));
             }
             case "user" -> UserCommand.run(rest, load(configFile, env));
+            // The operator's actions; QueueCommand (the queue view) takes this arm at merge and hands these on.
+            case "queue" -> {
+                if (!QueueActionCommand.handles(rest)) {
+                    System.err.println(QueueActionCommand.USAGE);
+                    yield 2;
+                }
+                yield QueueActionCommand.run(rest, load(configFile, env));
+            }
             case "config" -> {
                 System.out.print(ConfigTable.markdown());
                 yield 0;

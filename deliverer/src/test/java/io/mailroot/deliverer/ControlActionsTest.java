@@ -69,19 +69,23 @@ class ControlActionsTest {
         dns.mx("remote.test", 10, "mx.remote.test").mx("other.test", 10, "mx.remote.test")
                 .a("mx.remote.test", "127.0.0.1");
         kafka = new KafkaFixture("control", 1);
-        config = ConfigLoader.parse("""
+        config = config("1h");
+        retries = kafka.watch(kafka.topics.retry(1));
+        dsn = kafka.watch(kafka.topics.dsn());
+        watchEvents();
+    }
+
+    private MailrootConfig config(String interval) {
+        return ConfigLoader.parse("""
                 fqdn: relay.test
                 nodeId: test-node
                 dns:
                   servers: ["%s"]
                   timeout: 2s
                 delivery:
-                  retryIntervals: [1h]
+                  retryIntervals: [%s]
                   outboundPort: %d
-                """.formatted(dns.address(), mx.port()), dir);
-        retries = kafka.watch(kafka.topics.retry(1));
-        dsn = kafka.watch(kafka.topics.dsn());
-        watchEvents();
+                """.formatted(dns.address(), interval, mx.port()), dir);
     }
 
     /** The roles read the whole control topic as they start: what was asked before is known before any mail. */
@@ -179,6 +183,55 @@ class ControlActionsTest {
         assertFalse(delivered(ahead), "the message ahead of it is not due for an hour and was not asked for");
         assertEquals(0, events(ahead, MessageEvent.Type.RETRY_NOW));
         assertEquals(0, kafka.committed("retry", kafka.topics.retry(1)), "the retry partition still waits at the first");
+
+        publish(a);
+        // Applied after the repeated retry-now: once it is done, the repeat was considered.
+        act(Verb.RETRY_NOW, ahead.id(), null, false);
+        Await.until("the message ahead was delivered", WAIT, () -> delivered(ahead));
+        assertEquals(1, mx.received().stream().filter(m -> m.recipients().contains("bob@remote.test")).count(),
+                "the same retry-now twice is one attempt");
+        assertEquals(1, events(wanted, MessageEvent.Type.RETRY_NOW));
+    }
+
+    @Test
+    void anActionKnownAtStartReachesARecordBehindOneNotYetDue() throws Exception {
+        Instant inAnHour = Instant.now().plus(Duration.ofHours(1));
+        Envelope ahead = waiting("carol@other.test", inAnHour);
+        Envelope wanted = waiting("bob@remote.test", inAnHour);
+        kafka.publish(List.of(EnvelopeCodec.toRecord(kafka.topics.retry(1), "other.test", new MailRecord(ahead, MESSAGE)),
+                EnvelopeCodec.toRecord(kafka.topics.retry(1), "remote.test", new MailRecord(wanted, MESSAGE))));
+        // As after a restart: the action is older than the roles, younger than the records.
+        act(Verb.RETRY_NOW, null, "remote.test", false);
+
+        startRoles();
+
+        Await.until("the message asked for was delivered", WAIT, () -> delivered(wanted));
+        assertFalse(delivered(ahead));
+    }
+
+    private static Envelope waiting(String to, Instant due) {
+        return Envelope.received(MessageIds.next(), "alice@sender.test", List.of(Recipient.of(to)),
+                        Instant.now().minusSeconds(600)).withNextHop(NextHop.direct(to.substring(to.indexOf('@') + 1)))
+                .withAttempt(1, Instant.now().minusSeconds(600), due, "451 4.3.0 busy");
+    }
+
+    @Test
+    void aHeldMessageAtTheHeadOfARetryPartitionDoesNotStopTheOthers() throws Exception {
+        config = config("1s");
+        act(Verb.HOLD, null, "remote.test", false);
+        startRoles();
+        Envelope held = send("bob@remote.test");
+        Await.until("it was parked as held", WAIT, () -> events(held, MessageEvent.Type.HELD) == 1);
+        Envelope behind = deferred("carol@other.test");
+
+        Await.until("the message behind it was retried and delivered", WAIT, () -> delivered(behind));
+        Await.until("the held message was parked again at the end of its level", WAIT,
+                () -> retries.stream().filter(m -> m.envelope().id().equals(held.id())).count() >= 3);
+        assertFalse(delivered(held));
+        assertEquals(1, events(held, MessageEvent.Type.HELD), "parked again is not held again");
+
+        act(Verb.RELEASE, null, "remote.test", false);
+        Await.until("the released message was delivered", WAIT, () -> delivered(held));
     }
 
     @Test

@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * interval, so its records become due roughly in order: at the first record not yet due the partition is paused
  * (and rewound to it) until that record's time comes. Every {@code retry.N} topic of the prefix is read, also those
  * beyond the current {@code retryIntervals}: their mail is released when due, and if deferred again waits on the
- * last level.
+ * last level. Operator actions (hold, release, retry-now, delete, expire) reach its records through
+ * {@link RetryControl}, also those behind a paused partition's first record.
  */
 public final class RetryRole implements Role {
 

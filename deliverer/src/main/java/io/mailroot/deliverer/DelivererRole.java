@@ -117,6 +117,10 @@ public final class DelivererRole implements Role {
     @Override
     public void start() {
         MailrootConfig.Delivery d = config.delivery();
+        // Every current operator action is known before the first record is taken (and before anything else is made).
+        board = ControlBoard.open(clients, topics, clientId);
+        control = new ControlEffects(board, topics, RetrySchedule.of(d, topics)::interval,
+                io.mailroot.core.config.NodeId.of(config), name());
         MxResolver resolver = new MxResolver(config.dns());
         smtp = new SmtpClient(config.fqdn(), d.outboundTimeout());
         AtomicInteger threads = new AtomicInteger();
@@ -136,10 +140,6 @@ public final class DelivererRole implements Role {
         queues = new HopQueues(pool, d.maxConnectionsPerDomain(), d.maxMessagesPerConnection(),
                 hop -> new HopSender(hop, config, resolver, smtp), this::delivered);
         producer = clients.producer(clientId);
-        // Every current operator action is known before the first record is taken.
-        board = ControlBoard.open(clients, topics, clientId);
-        control = new ControlEffects(board, topics, RetrySchedule.of(d, topics)::interval,
-                io.mailroot.core.config.NodeId.of(config), name());
         worker.start();
     }
 

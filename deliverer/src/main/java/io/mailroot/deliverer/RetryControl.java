@@ -124,12 +124,12 @@ final class RetryControl implements AutoCloseable {
     }
 
     private void lookAhead() {
-        try {
-            while (running) {
+        while (running) {
+            try {
                 Map<TopicPartition, Long> todo = due();
                 for (Map.Entry<TopicPartition, Long> e : todo.entrySet()) {
                     if (!running) {
-                        return;
+                        break;
                     }
                     long generation = effects.board().generation();
                     if (scan(e.getKey(), e.getValue(), generation)) {
@@ -138,17 +138,36 @@ final class RetryControl implements AutoCloseable {
                         }
                     }
                 }
+            } catch (WakeupException e) {
+                // closing
+            } catch (RuntimeException e) {
+                // The partitions stay unscanned, so the next round reads them again.
+                LOG.warn("the retry look-ahead failed: {}; trying again", e.toString());
+                closeReader();
+                pause(IDLE);
             }
-        } catch (WakeupException e) {
-            // closing
-        } catch (RuntimeException e) {
-            LOG.warn("the retry look-ahead stopped: {}; operator actions reach waiting records when they come due",
-                    e.toString(), e);
-        } finally {
-            KafkaConsumer<String, byte[]> c = reader;
-            if (c != null) {
+        }
+        closeReader();
+    }
+
+    private void closeReader() {
+        KafkaConsumer<String, byte[]> c = reader;
+        reader = null;
+        if (c != null) {
+            try {
                 c.close(Duration.ofSeconds(2));
+            } catch (RuntimeException e) {
+                LOG.debug("error closing the look-ahead consumer", e);
             }
+        }
+    }
+
+    private synchronized void pause(Duration d) {
+        try {
+            wait(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
         }
     }
 
@@ -215,21 +234,22 @@ final class RetryControl implements AutoCloseable {
         } catch (EnvelopeCodec.MalformedRecordException e) {
             return; // the main loop keeps it in Badmail when it gets there
         }
-        Instant now = clock.instant();
-        Instant due = mail.envelope().nextDueAt() == null ? Instant.EPOCH : mail.envelope().nextDueAt();
-        List<ProducerRecord<String, byte[]>> out = effects.onRetry(r, mail, now, !due.isAfter(now), true);
-        if (out == null) {
-            return;
-        }
         RecordId id = new RecordId(tp, r.offset());
         synchronized (this) {
             if (!stillParkedBefore(tp, r.offset()) || claims.containsKey(id)) {
                 return;
             }
+            // Claimed before deciding, so the main loop never decides (and writes the event) at the same time.
             claims.put(id, Claim.ACTING);
         }
         boolean ok = false;
         try {
+            Instant now = clock.instant();
+            Instant due = mail.envelope().nextDueAt() == null ? Instant.EPOCH : mail.envelope().nextDueAt();
+            List<ProducerRecord<String, byte[]>> out = effects.onRetry(r, mail, now, !due.isAfter(now), true);
+            if (out == null) {
+                return;
+            }
             List<Future<RecordMetadata>> acks = new ArrayList<>();
             for (ProducerRecord<String, byte[]> p : out) {
                 acks.add(producer().send(p));

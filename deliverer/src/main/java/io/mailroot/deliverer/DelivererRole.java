@@ -12,6 +12,8 @@ import io.mailroot.core.message.NextHop;
 import io.mailroot.core.message.Recipient;
 import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
+import io.mailroot.deliverer.control.ControlBoard;
+import io.mailroot.deliverer.control.ControlEffects;
 import io.mailroot.deliverer.smtp.SmtpClient;
 import java.io.IOException;
 import java.time.Clock;
@@ -88,6 +90,9 @@ public final class DelivererRole implements Role {
     private ScheduledExecutorService resender;
     private SmtpClient smtp;
     private HopQueues queues;
+    /** Operator actions: a held, deleted or expired message is not delivered. */
+    private ControlBoard board;
+    private ControlEffects control;
     /** For tests: sees each record before it is taken, and may throw as an unexpected failure would. */
     volatile java.util.function.Consumer<ConsumerRecord<String, byte[]>> beforeTake;
     /** Set by {@link #abandon()}: stop as a killed process would, committing nothing more. */
@@ -126,6 +131,10 @@ public final class DelivererRole implements Role {
     @Override
     public void start() {
         MailrootConfig.Delivery d = config.delivery();
+        // Every current operator action is known before the first record is taken (and before anything else is made).
+        board = ControlBoard.open(clients, topics, clientId);
+        control = new ControlEffects(board, topics, RetrySchedule.of(d, topics)::interval,
+                io.mailroot.core.config.NodeId.of(config), name());
         MxResolver resolver = new MxResolver(config.dns());
         smtp = new SmtpClient(config.fqdn(), d.outboundTimeout());
         DeliveryMetrics.PROCESS.opened(smtp);
@@ -308,6 +317,11 @@ public final class DelivererRole implements Role {
         }
         NextHop hop = mail.envelope().nextHop() != null ? mail.envelope().nextHop()
                 : NextHop.direct(recipients.get(0).domain());
+        List<ProducerRecord<String, byte[]>> instead = control.onOutbound(record, mail, clock.instant());
+        if (instead != null) {
+            produce(new HopQueues.Job(mail, hop, tp, progress, record.offset()), instead);
+            return;
+        }
         queues.submit(new HopQueues.Job(mail, hop, tp, progress, record.offset()));
     }
 
@@ -597,6 +611,9 @@ public final class DelivererRole implements Role {
                 } catch (RuntimeException e) {
                     LOG.warn("error closing the deliverer's producer", e);
                 }
+            }
+            if (board != null) {
+                board.close();
             }
         }
     }

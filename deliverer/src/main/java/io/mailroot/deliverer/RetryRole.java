@@ -7,6 +7,10 @@ import io.mailroot.core.kafka.KafkaClients;
 import io.mailroot.core.kafka.Topics;
 import io.mailroot.core.message.Envelope;
 import io.mailroot.core.message.EnvelopeCodec;
+import io.mailroot.core.message.MailRecord;
+import io.mailroot.core.config.NodeId;
+import io.mailroot.deliverer.control.ControlBoard;
+import io.mailroot.deliverer.control.ControlEffects;
 import io.mailroot.core.role.RestartingWorker;
 import io.mailroot.core.role.Role;
 import java.io.IOException;
@@ -43,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * interval, so its records become due roughly in order: at the first record not yet due the partition is paused
  * (and rewound to it) until that record's time comes. Every {@code retry.N} topic of the prefix is read, also those
  * beyond the current {@code retryIntervals}: their mail is released when due, and if deferred again waits on the
- * last level.
+ * last level. Operator actions (hold, release, retry-now, delete, expire) reach its records through
+ * {@link RetryControl}, also those behind a paused partition's first record.
  */
 public final class RetryRole implements Role {
 
@@ -56,6 +61,10 @@ public final class RetryRole implements Role {
     private final KafkaClients clients;
     private final Topics topics;
     private final Badmail badmail;
+    private final MailrootConfig config;
+    /** Operator actions ({@link ControlBoard}); the look-ahead reaches records behind the one a partition waits on. */
+    private volatile ControlBoard board;
+    private volatile RetryControl control;
     private final Clock clock = Clock.systemUTC();
     /** Paused partitions and when their first waiting record is due. */
     private final Map<TopicPartition, Instant> waiting = new HashMap<>();
@@ -76,6 +85,7 @@ public final class RetryRole implements Role {
         this.clients = clients;
         this.topics = topics;
         this.badmail = new Badmail(config.badmailDir());
+        this.config = config;
     }
 
     @Override
@@ -90,6 +100,10 @@ public final class RetryRole implements Role {
 
     @Override
     public void start() {
+        // Every current operator action is known before the first record is read.
+        board = ControlBoard.open(clients, topics, clientId);
+        control = new RetryControl(new ControlEffects(board, topics, RetrySchedule.of(config.delivery(), topics)::interval,
+                NodeId.of(config), name()), clients, clientId);
         worker.start();
     }
 
@@ -123,6 +137,7 @@ public final class RetryRole implements Role {
 
     private void closeConsumer() {
         KafkaConsumer<String, byte[]> c = consumer;
+        control.forget(waiting.keySet());
         waiting.clear();
         if (c != null) {
             try {
@@ -155,8 +170,10 @@ public final class RetryRole implements Role {
         for (TopicPartition tp : records.partitions()) {
             for (ConsumerRecord<String, byte[]> r : records.records(tp)) {
                 Envelope env;
+                MailRecord mail;
                 try {
-                    env = EnvelopeCodec.fromRecord(r).envelope();
+                    mail = EnvelopeCodec.fromRecord(r);
+                    env = mail.envelope();
                 } catch (EnvelopeCodec.MalformedRecordException e) {
                     if (!keepMalformed(r, e)) {
                         Set<TopicPartition> touched = new HashSet<>(commits.keySet());
@@ -170,14 +187,22 @@ public final class RetryRole implements Role {
                     continue;
                 }
                 Instant due = env.nextDueAt() == null ? Instant.EPOCH : env.nextDueAt();
-                if (due.isAfter(now)) {
-                    consumer.seek(tp, r.offset());
-                    consumer.pause(List.of(tp));
-                    waiting.put(tp, due);
+                RetryControl.Step step = control.step(tp, r, mail, now, !due.isAfter(now));
+                if (step.kind() == RetryControl.Kind.WAIT) {
+                    park(tp, r.offset(), now.plus(RetryControl.CLAIMED_WAIT));
+                    break;
+                }
+                if (step.kind() == RetryControl.Kind.NORMAL && due.isAfter(now)) {
+                    park(tp, r.offset(), due);
                     break;
                 }
                 try {
-                    sent.add(send(r));
+                    if (step.kind() == RetryControl.Kind.NORMAL) {
+                        sent.add(send(r));
+                    }
+                    for (ProducerRecord<String, byte[]> instead : step.records()) {
+                        sent.add(producer.send(instead));
+                    }
                 } catch (KafkaException e) {
                     LOG.warn("could not put retries back on {}: {}; trying again", topics.outbound(), e.toString());
                     Set<TopicPartition> touched = new HashSet<>(commits.keySet());
@@ -218,6 +243,14 @@ public final class RetryRole implements Role {
             BatchRewind.toStart(consumer, records, commits.keySet());
             worker.pause(KAFKA_BACKOFF);
         }
+    }
+
+    /** Rewinds the partition to the record it waits for, and pauses it until {@code until}. */
+    private void park(TopicPartition tp, long offset, Instant until) {
+        consumer.seek(tp, offset);
+        consumer.pause(List.of(tp));
+        waiting.put(tp, until);
+        control.parked(tp, offset);
     }
 
     /** Sends one record back to outbound; a synchronous failure (buffer full, metadata time-out) rewinds the batch. */
@@ -269,6 +302,7 @@ public final class RetryRole implements Role {
             return false;
         });
         if (!due.isEmpty()) {
+            control.resumed(due);
             consumer.resume(due);
         }
     }
@@ -291,11 +325,13 @@ public final class RetryRole implements Role {
             // Everything released was committed before the next poll, so there is nothing to save here.
             Set<TopicPartition> gone = new HashSet<>(revoked);
             waiting.keySet().removeAll(gone);
+            control.forget(gone);
         }
 
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> assigned) {
             waiting.keySet().removeAll(assigned);
+            control.forget(assigned);
             consumer.resume(assigned);
         }
 
@@ -309,6 +345,12 @@ public final class RetryRole implements Role {
     public void close() {
         if (worker.close(CLOSE_WAIT)) {
             closeProducer();
+        }
+        if (control != null) {
+            control.close();
+        }
+        if (board != null) {
+            board.close();
         }
     }
 }

@@ -28,6 +28,7 @@ public final class Main {
                    mailroot log [-f] [-n N] [--config FILE]    the delivery log: the last N events (50); -f follows
                    mailroot queue [summary|shape] [--json] [FILTERS]   what waits and why ('mailroot queue help')
                    mailroot badmail list | show|resubmit|delete NAME   the Badmail folder ('mailroot badmail')
+                   mailroot queue retry-now|hold|release|delete|expire ID|DOMAIN [--dry-run]   act on queued mail
             roles: ingress (SMTP), pickup, http, router, deliverer, retry, drop, ndr, queue (the queue view)
             Without --config, the file MAILROOT_CONFIG names, else ./mailroot.yml when present; otherwise defaults apply.
             Any setting may also come from a MAILROOT_* variable (kafka.bootstrap: MAILROOT_KAFKA_BOOTSTRAP); it wins over the file.""";

@@ -31,7 +31,8 @@ final class QueueCommand {
                    mailroot queue summary [FILTERS]         per next hop: messages, recipients, oldest, last error
                    mailroot queue shape [--by sender] [FILTERS]   messages by domain and age in minutes (qshape)
             filters: --domain DOMAIN (a recipient's)  --sender TEXT (part of it; <address> exactly, <> null sender)
-                     --older-than 30m  --state active|deferred|hold""";
+                     --older-than 30m  --state active|deferred|hold
+            actions: mailroot queue retry-now|hold|release|delete [--report]|expire ID|DOMAIN [--dry-run]""";
 
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
 
@@ -39,6 +40,10 @@ final class QueueCommand {
     }
 
     static int run(List<String> args, MailrootConfig config) {
+        // The operator's actions (retry-now, hold, release, delete, expire) go on the control topic.
+        if (QueueActionCommand.handles(args)) {
+            return QueueActionCommand.run(args, config);
+        }
         CommandClients kafka = CommandClients.of(config);
         return run(args, kafka.clients(), kafka.topics(), System.out, System.err, Clock.systemUTC());
     }
@@ -46,8 +51,6 @@ final class QueueCommand {
     static int run(List<String> args, KafkaClients clients, Topics topics, PrintStream out, PrintStream err, Clock clock) {
         List<String> rest = new ArrayList<>(args);
         String verb = rest.isEmpty() || rest.get(0).startsWith("--") ? "list" : rest.remove(0);
-        // The dispatch point: the operator's actions (retry-now, hold, release, delete, expire: QueueActionCommand,
-        // on the control topic) are handed on from here, before the listings.
         try {
             return switch (verb) {
                 case "list" -> {

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Timeout;
 /**
  * The compose file's {@code monitoring} profile: Prometheus (docker/prometheus) finds every node of the cluster by
  * DNS and scrapes its admin listener, every target is up, and Mailroot's counters move in Prometheus when mail
- * flows. Runs where {@code docker info} works and the images mailroot:latest and mailroot-prometheus:latest exist;
+ * flows; and the operator's commands work inside the cluster (queue, delete, trail, topics). Runs where {@code docker info} works and the images mailroot:latest and mailroot-prometheus:latest exist;
  * with {@code CI=true} a missing engine or image fails it.
  */
 @Timeout(value = 8, unit = TimeUnit.MINUTES)
@@ -98,9 +98,52 @@ class MonitoringProfileTest {
                     Duration.ofMinutes(2), every(Duration.ofSeconds(1), () ->
                             sum("mailroot_ingress_messages_accepted_total") >= acceptedBefore + 2 * messages
                                     && sum("mailroot_drop_messages_total") >= droppedBefore + 2 * messages));
+
+            operateTheQueue(cluster);
         } finally {
             cluster.compose(Duration.ofMinutes(3), "--profile", "monitoring", "down", "-v", "--remove-orphans");
         }
+    }
+
+    /**
+     * The operator's commands inside the cluster, as an operator runs them ({@code docker-compose exec retry
+     * mailroot ...}): a message to a remote domain (no DNS beyond the compose network, so it cannot leave) is in
+     * the queue view, is deleted, leaves the queue, and its trail on every node says so; the topics command answers.
+     */
+    private static void operateTheQueue(ComposeCluster cluster) throws IOException {
+        String reply;
+        try (SmtpTestClient smtp = new SmtpTestClient("127.0.0.1", 2525)) {
+            SmtpTestClient.expect(smtp.greeting(), "220");
+            SmtpTestClient.expect(smtp.command("EHLO monitor.test"), "250");
+            reply = smtp.send("watcher@monitor.test", List.of("someone@remote.test"),
+                    "Subject: stays queued\r\n\r\nbody\r\n");
+        }
+        SmtpTestClient.expect(reply, "250");
+        String id = reply.substring(reply.lastIndexOf(' ') + 1).strip();
+        String[] last = {""};
+        Await.until(id + " in the queue view", Duration.ofMinutes(1), every(Duration.ofSeconds(2), () -> {
+            last[0] = mailroot(cluster, "queue", "--json").output();
+            return last[0].contains("\"queue_id\":\"" + id + "\"") && last[0].contains("someone@remote.test");
+        }));
+        ComposeCluster.Result delete = mailroot(cluster, "queue", "delete", id);
+        assertTrue(delete.ok() && delete.output().contains("delete message " + id), delete.output());
+        Await.until(id + " gone from the queue view after delete", Duration.ofMinutes(2),
+                every(Duration.ofSeconds(2), () -> {
+                    last[0] = mailroot(cluster, "queue", "--json").output();
+                    return !last[0].contains(id) && mailroot(cluster, "trail", id).output().contains("DELETED");
+                }));
+        String trail = mailroot(cluster, "trail", id).output();
+        for (String type : List.of("RECEIVED", "ROUTED", "DELETED")) {
+            assertTrue(trail.contains(type), "trail of " + id + " lacks " + type + ":\n" + trail);
+        }
+        ComposeCluster.Result topics = mailroot(cluster, "topics");
+        assertTrue(topics.ok() && topics.output().contains("mailroot.outbound"), topics.output());
+    }
+
+    private static ComposeCluster.Result mailroot(ComposeCluster cluster, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("exec", "-T", "retry", "mailroot"));
+        cmd.addAll(List.of(args));
+        return cluster.compose(Duration.ofMinutes(1), cmd.toArray(String[]::new));
     }
 
     private double sum(String metric) {

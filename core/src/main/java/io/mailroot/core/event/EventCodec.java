@@ -1,13 +1,6 @@
 package io.mailroot.core.event;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import io.mailroot.core.message.EnvelopeCodec.MalformedRecordException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.mailroot.core.json.RecordJson;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
@@ -16,29 +9,17 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  */
 public final class EventCodec {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .setDefaultPropertyInclusion(JsonInclude.Include.NON_DEFAULT);
+    private static final RecordJson<MessageEvent> JSON = RecordJson.nonDefault(MessageEvent.class, "event");
 
     private EventCodec() {
     }
 
     public static byte[] encode(MessageEvent event) {
-        try {
-            return JSON.writeValueAsBytes(event);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return JSON.encode(event);
     }
 
     public static MessageEvent decode(byte[] json) {
-        try {
-            return JSON.readValue(json, MessageEvent.class);
-        } catch (IOException e) {
-            throw new MalformedRecordException("event is not valid JSON: " + e.getMessage(), e);
-        }
+        return JSON.decode(json);
     }
 
     public static ProducerRecord<String, byte[]> toRecord(String topic, MessageEvent event) {

@@ -1,12 +1,6 @@
 package io.mailroot.core.message;
 
-import com.fasterxml.jackson.annotation.JsonInclude;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import io.mailroot.core.json.RecordJson;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
@@ -18,29 +12,17 @@ public final class EnvelopeCodec {
 
     public static final String HEADER = "mailroot-envelope";
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    private static final RecordJson<Envelope> JSON = RecordJson.nonNull(Envelope.class, "envelope header");
 
     private EnvelopeCodec() {
     }
 
     public static byte[] encode(Envelope envelope) {
-        try {
-            return JSON.writeValueAsBytes(envelope);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return JSON.encode(envelope);
     }
 
     public static Envelope decode(byte[] json) {
-        try {
-            return JSON.readValue(json, Envelope.class);
-        } catch (IOException e) {
-            throw new MalformedRecordException("envelope header is not valid JSON: " + e.getMessage(), e);
-        }
+        return JSON.decode(json);
     }
 
     public static ProducerRecord<String, byte[]> toRecord(String topic, String key, MailRecord mail) {

@@ -23,6 +23,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -223,6 +224,38 @@ class MessageTrailTest {
         assertTrue(line.contains(" deliverer " + id + ": to=<erin@remote.test>, relay=mx.remote.test[127.0.0.2], delay="), line);
         assertTrue(line.contains(", dsn=2.0.0, status=sent (250"), line);
         assertTrue(out.contains(id + ": client="), out);
+    }
+
+    @Test
+    void theLogFollowsMailDeliveredAfterItStarted() throws Exception {
+        ByteArrayOutputStream followed = new ByteArrayOutputStream();
+        AtomicBoolean stop = new AtomicBoolean();
+        int[] exit = {-1};
+        Thread follower;
+        String before = submit("alice@client.test", List.of("frank@remote.test"), "before following");
+        awaitTrail(before, "the delivery of " + before, t -> count(t, Type.DELIVERED) == 1);
+        try (PrintStream out = new PrintStream(followed, true, StandardCharsets.UTF_8)) {
+            follower = new Thread(() -> exit[0] = LogCommand.run(List.of("-f", "-n", "1"),
+                    configFor(SharedKafka.bootstrap()), out, System.err, stop::get), "log-follower");
+            follower.start();
+            // The tail (one line) printed: from here on the command follows.
+            Await.until("'mailroot log -f' printing its tail", Duration.ofSeconds(60), () -> {
+                synchronized (out) {
+                    return followed.size() > 0;
+                }
+            });
+            String id = submit("alice@client.test", List.of("frank@remote.test"), "followed");
+            Await.until("'mailroot log -f' printing the delivery of " + id, Duration.ofSeconds(60), () -> {
+                synchronized (out) {
+                    return followed.toString(StandardCharsets.UTF_8).lines().anyMatch(l ->
+                            l.contains(id + ": to=<frank@remote.test>") && l.contains("status=sent"));
+                }
+            });
+            stop.set(true);
+            follower.join(Duration.ofSeconds(30).toMillis());
+        }
+        assertTrue(!follower.isAlive(), "'mailroot log -f' did not stop when asked");
+        assertEquals(0, exit[0]);
     }
 
     @Test

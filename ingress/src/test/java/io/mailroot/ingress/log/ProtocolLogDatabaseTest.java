@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The database format over real sessions: SQLite in the log folder by default, and a real PostgreSQL server at
- * {@code MAILROOT_TEST_POSTGRES_URL} (with {@code MAILROOT_TEST_POSTGRES_USER} and {@code _PASSWORD}; .ci/run starts
+ * {@code TEST_POSTGRES_URL} (with {@code TEST_POSTGRES_USER} and {@code _PASSWORD}; .ci/run starts
  * one). Without that server the PostgreSQL test is skipped, except under CI=true, where it fails.
  */
 class ProtocolLogDatabaseTest {
@@ -48,15 +48,15 @@ class ProtocolLogDatabaseTest {
 
     @Test
     void postgresqlWithUserAndPassword() throws Exception {
-        String url = setting("MAILROOT_TEST_POSTGRES_URL");
+        String url = setting("TEST_POSTGRES_URL");
         if (url == null) {
             if ("true".equals(System.getenv("CI"))) {
-                fail("MAILROOT_TEST_POSTGRES_URL is not set under CI=true: .ci/run starts PostgreSQL and sets it");
+                fail("TEST_POSTGRES_URL is not set under CI=true: .ci/run starts PostgreSQL and sets it");
             }
-            Assumptions.abort("no PostgreSQL: set MAILROOT_TEST_POSTGRES_URL (and _USER, _PASSWORD) to run this test");
+            Assumptions.abort("no PostgreSQL: set TEST_POSTGRES_URL (and _USER, _PASSWORD) to run this test");
         }
-        String user = setting("MAILROOT_TEST_POSTGRES_USER");
-        String password = setting("MAILROOT_TEST_POSTGRES_PASSWORD");
+        String user = setting("TEST_POSTGRES_USER");
+        String password = setting("TEST_POSTGRES_PASSWORD");
         String table = "mailroot_smtp_log_test_" + Long.toString(System.nanoTime(), 36);
         StringBuilder yaml = new StringBuilder("format: database\ndatabase:\n  url: \"" + url + "\"\n  table: " + table + "\n");
         if (user != null) {

@@ -80,7 +80,9 @@ public final class MailrootNode implements AutoCloseable {
             probe = new BrokerProbe(clients.adminConfig());
         }
         TopicCreator.ensure(clients, topics, config.kafka().partitions(), (short) config.kafka().replication());
-        lagMetrics = TopicLagMetrics.start(clients, topics);
+        if (config.admin().topicLag()) {
+            lagMetrics = TopicLagMetrics.start(clients, topics);
+        }
         try {
             for (RoleName name : roleNames) {
                 Role role = name.create(config, clients, topics);

@@ -359,7 +359,8 @@ public final class ConfigLoader {
         if (enabled && addresses.isEmpty()) {
             throw ConfigException.invalid(a.keyOf("addresses"), "[]", "at least one address when admin.enabled is true");
         }
-        return new MailrootConfig.Admin(enabled, addresses, port);
+        boolean topicLag = a.bool("topicLag", "(none: topic-level monitoring)", true);
+        return new MailrootConfig.Admin(enabled, addresses, port, topicLag);
     }
 
     private static MailrootConfig.Http http(ConfigNode h) {

@@ -132,7 +132,12 @@ public record MailrootConfig(
      *
      * @param addresses where it listens; 127.0.0.1 by default, since nothing on it is for the outside world
      */
-    public record Admin(boolean enabled, List<String> addresses, int port) {
+    /**
+     * @param topicLag whether this process measures every topic's lag for its /metrics: each measurement reads
+     *     every partition of every group, so in a cluster one process (the queue view's, in the compose file) is
+     *     enough, and fourteen of them load the brokers for nothing
+     */
+    public record Admin(boolean enabled, List<String> addresses, int port, boolean topicLag) {
     }
 
     /** An HTML form turned into a mail: the fields go in the body; the visitor is sent to {@code redirect}. */

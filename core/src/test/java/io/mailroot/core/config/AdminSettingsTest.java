@@ -18,7 +18,7 @@ class AdminSettingsTest {
     @Test
     void onByDefaultOnLoopbackPort8026() {
         MailrootConfig.Admin a = ConfigLoader.parse("", BASE).admin();
-        assertEquals(new MailrootConfig.Admin(true, List.of("127.0.0.1"), 8026), a);
+        assertEquals(new MailrootConfig.Admin(true, List.of("127.0.0.1"), 8026, true), a);
     }
 
     @Test

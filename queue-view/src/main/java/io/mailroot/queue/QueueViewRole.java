@@ -24,12 +24,15 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,6 +53,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class QueueViewRole implements Role {
 
+    /** The longest a fetch waits for more events before the view folds what it has. */
+    static final Duration FOLD_EVERY = Duration.ofMillis(500);
     private static final Logger LOG = LoggerFactory.getLogger(QueueViewRole.class);
     public static final String GROUP = "queue-view";
     private static final Duration POLL = Duration.ofMillis(500);
@@ -145,9 +150,21 @@ public final class QueueViewRole implements Role {
         return queued.values().stream().flatMap(m -> m.values().stream());
     }
 
+    /**
+     * Waits for up to {@link #FOLD_EVERY} or 64 KB of events per fetch: the view is for people, half a second
+     * behind costs nothing, and each poll is a transaction (markers on every partition it wrote, on three
+     * replicas), so polls of a few events each would cost the brokers more than the events themselves.
+     */
+    private KafkaConsumer<String, byte[]> batchingConsumer() {
+        Map<String, Object> config = clients.consumerConfig(GROUP, transactionalId);
+        config.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 64 * 1024);
+        config.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, (int) FOLD_EVERY.toMillis());
+        return new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
+    }
+
     private void session() {
         KafkaProducer<String, byte[]> producer = null;
-        try (KafkaConsumer<String, byte[]> c = clients.consumer(GROUP, transactionalId)) {
+        try (KafkaConsumer<String, byte[]> c = batchingConsumer()) {
             consumer = c;
             if (!worker.running()) {
                 return;
